@@ -1,0 +1,158 @@
+// tickcache/cache.h: the cache engine's public interface.
+//
+// A Cache maps byte-string keys to byte-string values, bounded in entries and in charged
+// bytes, with per-entry freshness:
+//
+//   set ---- fresh ----> fresh_until ---- stale (grace) ----> stale_until: gone
+//
+// Get answers FRESH, STALE (past fresh_until, within grace: serve it while revalidating or
+// when the source fails) or MISS, with the value and the remaining times. Entries carry tags
+// and, through their key's namespace (the key up to its last separator), join a prefix
+// index, so invalidating a tag or a prefix touches only the entries it removes.
+//
+// Bounds are hard: after every operation, entries <= max_entries and charged bytes <=
+// max_bytes, where an entry is charged key + value + kEntryChargeBytes + kTagChargeBytes per
+// tag or namespace it belongs to. Invalid input returns a Status and changes nothing.
+//
+// Thread safety: a native Cache may be shared by any number of threads (it is sharded by key
+// hash, one lock per shard). Built with TICKCACHE_SINGLE_THREADED (wasm), it has no locks.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tickcache/clock.h"
+#include "tickcache/config.h"
+#include "tickcache/status.h"
+#include "tickcache/store.h"
+
+namespace tickcache {
+
+// TTL meaning "never goes stale by time".
+inline constexpr int64_t kNoExpiry = INT64_MAX;
+// Largest finite TTL or grace: about 8.9 years.
+inline constexpr int64_t kMaxTtlMs = int64_t{1} << 48;
+// Bytes charged per entry beyond key and value, and per tag or namespace membership.
+inline constexpr uint64_t kEntryChargeBytes = 48;
+inline constexpr uint64_t kTagChargeBytes = 24;
+
+enum class PolicyKind : uint8_t {
+  kWTinyLfu,  // adaptive W-TinyLFU: the default, the best hit ratio
+  kLru,       // least recently used: the baseline and test oracle
+  kSieve,     // SIEVE: FIFO with a visited bit, cheap hits, scan resistant
+};
+const char* PolicyKindName(PolicyKind kind);
+
+struct Options {
+  uint64_t max_entries = 0;  // 0: bounded by bytes only
+  uint64_t max_bytes = 0;    // 0: bounded by entries only (one of the two must be set)
+  PolicyKind policy = PolicyKind::kWTinyLfu;
+  int64_t default_ttl_ms = kNoExpiry;
+  int64_t default_grace_ms = 0;
+  uint32_t max_key_bytes = 1024;            // at most 65535
+  uint32_t max_value_bytes = 64u << 20;     // at most 256 MiB
+  std::shared_ptr<Clock> clock;             // null: SystemClock()
+  StoreFactory store;                       // null: MemoryStoreFactory()
+  uint32_t shards = 0;                      // 0: chosen from the bounds; a power of two
+  char namespace_separator = ':';           // '\0' disables the namespace (prefix) index
+  std::shared_ptr<const PolicyConfig> config;  // TTL rules applied when set() names no TTL
+};
+
+enum class Freshness : uint8_t { kMiss = 0, kFresh = 1, kStale = 2 };
+
+struct Lookup {
+  Freshness state = Freshness::kMiss;
+  int64_t fresh_remaining_ms = 0;  // 0 when stale or missing; kNoExpiry when it never expires
+  int64_t stale_remaining_ms = 0;  // time until the entry is gone; kNoExpiry likewise
+};
+
+struct SetOptions {
+  std::optional<int64_t> ttl_ms;    // absent: the config rule, then Options::default_ttl_ms
+  std::optional<int64_t> grace_ms;  // absent: the config rule, then Options::default_grace_ms
+  std::vector<std::string> tags;    // added to the rule's tags
+};
+
+struct Stats {
+  uint64_t hits = 0;         // fresh answers from get
+  uint64_t stale_hits = 0;   // stale (graced) answers from get
+  uint64_t misses = 0;
+  uint64_t sets = 0;
+  uint64_t deletes = 0;      // entries removed by delete()
+  uint64_t evictions = 0;    // entries removed to keep within the bounds
+  uint64_t rejections = 0;   // new entries the admission policy turned away
+  uint64_t expirations = 0;  // entries removed because their grace ran out
+  uint64_t invalidations = 0;  // entries removed by tag, prefix, pattern or clear
+  uint64_t entries = 0;
+  uint64_t bytes = 0;        // charged bytes
+  uint64_t max_entries = 0;
+  uint64_t max_bytes = 0;
+  uint64_t store_overhead_bytes = 0;
+  double window_fraction = 0;  // W-TinyLFU's current window share (mean over shards)
+  double HitRate() const;      // (hits + stale_hits) / lookups, 0 with no lookups
+};
+
+class Cache {
+ public:
+  static Result<std::unique_ptr<Cache>> Create(Options options);
+  virtual ~Cache() = default;
+  Cache(const Cache&) = delete;
+  Cache& operator=(const Cache&) = delete;
+
+  // Reads `key`; on FRESH or STALE assigns the value to *value. Feeds the policy.
+  virtual Lookup Get(std::string_view key, std::string* value) = 0;
+  // Like Get, with no effect on the policy, the stats or expiry.
+  virtual Lookup Peek(std::string_view key, std::string* value) const = 0;
+  virtual Freshness Has(std::string_view key) const = 0;
+  virtual Status Set(std::string_view key, std::string_view value, const SetOptions& options) = 0;
+  Status Set(std::string_view key, std::string_view value) { return Set(key, value, {}); }
+  virtual bool Delete(std::string_view key) = 0;
+
+  virtual std::vector<Lookup> GetMany(const std::vector<std::string_view>& keys,
+                                      std::vector<std::string>* values) = 0;
+  // One Status per item, in order; items that fail leave the cache as it was.
+  virtual std::vector<Status> SetMany(
+      const std::vector<std::pair<std::string_view, std::string_view>>& items,
+      const SetOptions& options) = 0;
+
+  // Each returns how many entries it removed.
+  virtual uint64_t InvalidateTag(std::string_view tag) = 0;
+  virtual uint64_t InvalidatePrefix(std::string_view prefix) = 0;
+  virtual Result<uint64_t> InvalidatePattern(std::string_view glob) = 0;
+  virtual uint64_t Clear() = 0;
+
+  // Removes entries whose grace has run out (amortized O(1) each); returns how many.
+  virtual uint64_t RunMaintenance() = 0;
+
+  virtual uint64_t Entries() const = 0;
+  virtual uint64_t Bytes() const = 0;
+  virtual Stats GetStats() const = 0;
+  virtual std::string StatsJson() const = 0;
+  virtual const Options& options() const = 0;
+
+  // Whole-cache snapshots. Times are absolute, so expired entries are dropped on load.
+  // Loading validates the whole document (checksum included) before it changes anything.
+  virtual std::string SaveSnapshotBytes() const = 0;
+  virtual Result<uint64_t> LoadSnapshotBytes(std::string_view bytes) = 0;
+  // Crash-safe: written to a temporary file, fsynced, renamed over `path`.
+  virtual Status SaveSnapshot(const std::string& path) const = 0;
+  virtual Result<uint64_t> LoadSnapshot(const std::string& path) = 0;
+  virtual Status Flush() = 0;
+
+ protected:
+  Cache() = default;
+};
+
+// The hash used for sharding, the index and the frequency sketch: XXH3-64, seeded once per
+// process from the OS's random source so that chosen keys cannot flood one bucket.
+uint64_t HashKey(std::string_view key);
+uint64_t HashSeed();
+const char* HashName();
+
+// Glob match with `*`, `?` and `\` escapes; linear time, no backtracking blow-up.
+bool GlobMatch(std::string_view pattern, std::string_view text);
+
+}  // namespace tickcache
