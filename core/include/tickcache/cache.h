@@ -53,12 +53,12 @@ struct Options {
   PolicyKind policy = PolicyKind::kWTinyLfu;
   int64_t default_ttl_ms = kNoExpiry;
   int64_t default_grace_ms = 0;
-  uint32_t max_key_bytes = 1024;            // at most 65535
-  uint32_t max_value_bytes = 64u << 20;     // at most 256 MiB
-  std::shared_ptr<Clock> clock;             // null: SystemClock()
-  StoreFactory store;                       // null: MemoryStoreFactory()
-  uint32_t shards = 0;                      // 0: chosen from the bounds; a power of two
-  char namespace_separator = ':';           // '\0' disables the namespace (prefix) index
+  uint32_t max_key_bytes = 1024;               // at most 65535
+  uint32_t max_value_bytes = 64u << 20;        // at most 256 MiB
+  std::shared_ptr<Clock> clock;                // null: SystemClock()
+  StoreFactory store;                          // null: MemoryStoreFactory()
+  uint32_t shards = 0;                         // 0: chosen from the bounds; a power of two
+  char namespace_separator = ':';              // '\0' disables the namespace (prefix) index
   std::shared_ptr<const PolicyConfig> config;  // TTL rules applied when set() names no TTL
 };
 
@@ -77,17 +77,17 @@ struct SetOptions {
 };
 
 struct Stats {
-  uint64_t hits = 0;         // fresh answers from get
-  uint64_t stale_hits = 0;   // stale (graced) answers from get
+  uint64_t hits = 0;        // fresh answers from get
+  uint64_t stale_hits = 0;  // stale (graced) answers from get
   uint64_t misses = 0;
   uint64_t sets = 0;
-  uint64_t deletes = 0;      // entries removed by delete()
-  uint64_t evictions = 0;    // entries removed to keep within the bounds
-  uint64_t rejections = 0;   // new entries the admission policy turned away
-  uint64_t expirations = 0;  // entries removed because their grace ran out
+  uint64_t deletes = 0;        // entries removed by delete()
+  uint64_t evictions = 0;      // entries removed to keep within the bounds
+  uint64_t rejections = 0;     // new entries the admission policy turned away
+  uint64_t expirations = 0;    // entries removed because their grace ran out
   uint64_t invalidations = 0;  // entries removed by tag, prefix, pattern or clear
   uint64_t entries = 0;
-  uint64_t bytes = 0;        // charged bytes
+  uint64_t bytes = 0;  // charged bytes
   uint64_t max_entries = 0;
   uint64_t max_bytes = 0;
   uint64_t store_overhead_bytes = 0;
