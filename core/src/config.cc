@@ -1,0 +1,570 @@
+// config.cc: the policy configuration file (ParsePolicyConfig), durations (ParseDuration) and
+// rule lookup (PolicyConfig::Match).
+//
+// Invariants:
+//   - No exception is thrown or needed: the wasm build may compile without them, so the JSON is
+//     parsed with allow_exceptions = false and every value's type is checked before it is read.
+//   - Parsing is all or nothing and strict: unknown or duplicate fields, wrong types and values
+//     out of range are refused with kBadConfig and a message "<json path>: <problem>, got <value>".
+//   - A PolicyConfig returned by ParsePolicyConfig holds only valid globs, TTLs in
+//     (0, kMaxTtlMs] or kNoExpiry, graces in [0, kMaxTtlMs], and tag templates whose `{N}` all
+//     name an existing capture, so Match never has to report an error.
+#include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <initializer_list>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "glob.h"
+#include "tickcache/cache.h"
+#include "tickcache/config.h"
+
+namespace tickcache {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kDurationHelp = "(use ms or 250ms/30s/5m/6h/1d/1w)";
+constexpr size_t kShownBytes = 80;  // longer values are cut in messages: they are for people
+
+struct DurationUnit {
+  std::string_view suffix;
+  int64_t ms;
+};
+constexpr DurationUnit kDurationUnits[] = {
+    {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}, {"w", 604'800'000},
+};
+
+// Dumps never throw on odd bytes: the replace handler is used because a message must not be
+// the thing that fails.
+std::string DumpSafely(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// `text` as a JSON string literal, cut to kShownBytes.
+std::string Quote(std::string_view text) {
+  std::string shown(text.substr(0, kShownBytes));
+  std::string quoted = DumpSafely(json(shown));
+  if (text.size() > kShownBytes) quoted += "...";
+  return quoted;
+}
+
+// A compact rendering of a JSON value for a message. Containers are shown only a few levels
+// deep, because dump() recurses and a hostile document can nest a hundred thousand levels.
+void AppendShown(const json& value, int depth_left, std::string* out) {
+  if (out->size() > kShownBytes) return;
+  if (value.is_object()) {
+    if (depth_left == 0 || value.empty()) {
+      *out += value.empty() ? "{}" : "{...}";
+      return;
+    }
+    *out += '{';
+    bool first = true;
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      if (!first) *out += ',';
+      first = false;
+      if (out->size() > kShownBytes) {
+        *out += "...";
+        break;
+      }
+      *out += Quote(it.key());
+      *out += ':';
+      AppendShown(it.value(), depth_left - 1, out);
+    }
+    *out += '}';
+  } else if (value.is_array()) {
+    if (depth_left == 0 || value.empty()) {
+      *out += value.empty() ? "[]" : "[...]";
+      return;
+    }
+    *out += '[';
+    bool first = true;
+    for (const json& item : value) {
+      if (!first) *out += ',';
+      first = false;
+      if (out->size() > kShownBytes) {
+        *out += "...";
+        break;
+      }
+      AppendShown(item, depth_left - 1, out);
+    }
+    *out += ']';
+  } else if (value.is_string()) {
+    *out += Quote(value.get_ref<const std::string&>());
+  } else {
+    *out += DumpSafely(value);
+  }
+}
+
+std::string Shown(const json& value) {
+  std::string out;
+  AppendShown(value, 3, &out);
+  return out;
+}
+
+Status BadConfig(const std::string& path, const std::string& problem) {
+  return Status(ErrorCode::kBadConfig, path.empty() ? problem : path + ": " + problem);
+}
+
+std::string FieldPath(const std::string& parent, std::string_view field) {
+  return parent.empty() ? std::string(field) : parent + "." + std::string(field);
+}
+
+// ---- syntax errors and duplicate fields ---------------------------------------------------
+
+// Records nlohmann's description of the first syntax error. Used only after the DOM parse has
+// failed, to tell the user where: the DOM parser without exceptions just says "discarded".
+class SyntaxErrorRecorder final : public nlohmann::json_sax<json> {
+ public:
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t, const std::string&,
+                   const nlohmann::detail::exception& error) override {
+    message_ = error.what();
+    // "[json.exception.parse_error.101] parse error at line 1, ..." -> "parse error at ..."
+    const size_t tag_end = message_.find("] ");
+    if (message_.rfind("[json.exception.", 0) == 0 && tag_end != std::string::npos) {
+      message_.erase(0, tag_end + 2);
+    }
+    return false;
+  }
+  const std::string& message() const { return message_; }
+
+ private:
+  std::string message_;
+};
+
+// nlohmann keeps the last of two equal keys without a word; a config where "ttl" appears twice
+// is almost certainly a mistake, so the parse callback tracks the path and finds duplicates.
+class DuplicateFieldFinder {
+ public:
+  void OnEvent(json::parse_event_t event, const json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start:
+        CountArrayElement();
+        frames_.push_back(Frame{event == json::parse_event_t::array_start, 0, {}, {}});
+        break;
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        if (!frames_.empty()) frames_.pop_back();
+        break;
+      case json::parse_event_t::key:
+        if (!frames_.empty() && parsed.is_string()) {
+          Frame& frame = frames_.back();
+          frame.key = parsed.get_ref<const std::string&>();
+          if (!frame.seen_keys.insert(frame.key).second && problem_.ok()) {
+            const std::string path = PathOfTop();
+            problem_ = BadConfig(path, std::string(path.empty() ? "duplicate top-level field "
+                                                                : "duplicate field ") +
+                                           Quote(frame.key));
+          }
+        }
+        break;
+      case json::parse_event_t::value:
+        CountArrayElement();
+        break;
+    }
+  }
+  const Status& problem() const { return problem_; }
+
+ private:
+  struct Frame {
+    bool is_array;
+    size_t elements;  // in an array: how many elements have started
+    std::string key;  // in an object: the key being read
+    std::set<std::string> seen_keys;
+  };
+
+  void CountArrayElement() {
+    if (!frames_.empty() && frames_.back().is_array) ++frames_.back().elements;
+  }
+
+  // The path of the innermost open container, as in every other message ("rules[0]").
+  std::string PathOfTop() const {
+    std::string path;
+    for (size_t i = 0; i + 1 < frames_.size(); ++i) {
+      if (frames_[i].is_array) {
+        path += "[" + std::to_string(frames_[i].elements - 1) + "]";
+      } else {
+        path = FieldPath(path, frames_[i].key);
+      }
+    }
+    return path;
+  }
+
+  std::vector<Frame> frames_;
+  Status problem_;
+};
+
+// ---- fields ---------------------------------------------------------------------------
+
+Status CheckKnownFields(const json& object, const std::string& path,
+                        std::initializer_list<std::string_view> allowed) {
+  for (auto it = object.begin(); it != object.end(); ++it) {
+    bool known = false;
+    for (std::string_view name : allowed) known = known || it.key() == name;
+    if (known) continue;
+    std::string list;
+    for (std::string_view name : allowed) {
+      if (!list.empty()) list += ", ";
+      list += name;
+    }
+    return BadConfig(path,
+                     std::string(path.empty() ? "unknown top-level field " : "unknown field ") +
+                         Quote(it.key()) + " (allowed: " + list + ")");
+  }
+  return Status::Ok();
+}
+
+const json* FindField(const json& object, std::string_view name) {
+  const auto it = object.find(name);
+  return it == object.end() ? nullptr : &*it;
+}
+
+enum class DurationKind { kTtl, kGrace };
+
+// A TTL or grace: milliseconds as a JSON number, a duration string, or (TTL only) "never".
+Result<int64_t> ParseDurationField(const json& value, const std::string& path, DurationKind kind) {
+  const bool is_ttl = kind == DurationKind::kTtl;
+  const std::string lower_bound = is_ttl ? "must be > 0, got " : "must be >= 0, got ";
+  int64_t ms = 0;
+  if (value.is_string()) {
+    const std::string& text = value.get_ref<const std::string&>();
+    if (text == "never") {
+      if (is_ttl) return kNoExpiry;
+      return BadConfig(path, "must be a finite duration of at most " + std::to_string(kMaxTtlMs) +
+                                 " ms, got \"never\"");
+    }
+    Result<int64_t> parsed = ParseDuration(text);
+    if (!parsed.ok()) return BadConfig(path, parsed.status().message());
+    ms = parsed.value();
+  } else if (value.is_number_unsigned()) {
+    const uint64_t number = value.get<uint64_t>();
+    if (number > static_cast<uint64_t>(kMaxTtlMs)) {
+      return BadConfig(path, "must be <= " + std::to_string(kMaxTtlMs) +
+                                 " ms (about 8.9 years), got " + Shown(value));
+    }
+    ms = static_cast<int64_t>(number);
+  } else if (value.is_number_integer()) {
+    const int64_t number = value.get<int64_t>();
+    if (number < 0) return BadConfig(path, lower_bound + Shown(value));
+    if (number > kMaxTtlMs) {
+      return BadConfig(path, "must be <= " + std::to_string(kMaxTtlMs) +
+                                 " ms (about 8.9 years), got " + Shown(value));
+    }
+    ms = number;
+  } else if (value.is_number_float()) {
+    // 1e3 is a float to JSON but a whole number of milliseconds to a person: accept it.
+    const double number = value.get<double>();
+    if (!std::isfinite(number)) return BadConfig(path, "must be finite, got " + Shown(value));
+    if (number < 0) return BadConfig(path, lower_bound + Shown(value));
+    if (number != std::floor(number)) {
+      return BadConfig(path, "must be a whole number of milliseconds, got " + Shown(value));
+    }
+    if (number > static_cast<double>(kMaxTtlMs)) {
+      return BadConfig(path, "must be <= " + std::to_string(kMaxTtlMs) +
+                                 " ms (about 8.9 years), got " + Shown(value));
+    }
+    ms = static_cast<int64_t>(number);
+  } else {
+    return BadConfig(path, std::string("must be milliseconds (a number) or a duration string "
+                                       "like \"30s\"") +
+                               (is_ttl ? " or \"never\"" : "") + ", got " + Shown(value));
+  }
+  if (is_ttl && ms == 0) return BadConfig(path, lower_bound + Shown(value));
+  return ms;
+}
+
+// ---- tag templates ------------------------------------------------------------------------
+
+// Walks a tag template: literal runs go to on_literal, `{N}` to on_capture(N) (1-based), `{{` is
+// a literal `{`. Returns the byte offset of a malformed `{`, or npos when the template is fine.
+// A lone `}` is an ordinary byte.
+template <typename OnLiteral, typename OnCapture>
+size_t WalkTemplate(std::string_view tmpl, OnLiteral on_literal, OnCapture on_capture) {
+  constexpr size_t kMaxIndexDigits = 6;  // far beyond any pattern's star count, no overflow
+  size_t literal_start = 0;
+  size_t i = 0;
+  while (i < tmpl.size()) {
+    if (tmpl[i] != '{') {
+      ++i;
+      continue;
+    }
+    on_literal(tmpl.substr(literal_start, i - literal_start));
+    if (i + 1 < tmpl.size() && tmpl[i + 1] == '{') {
+      on_literal(std::string_view("{"));
+      i += 2;
+      literal_start = i;
+      continue;
+    }
+    size_t j = i + 1;
+    size_t index = 0;
+    while (j < tmpl.size() && j - i - 1 < kMaxIndexDigits &&
+           std::isdigit(static_cast<unsigned char>(tmpl[j]))) {
+      index = index * 10 + static_cast<size_t>(tmpl[j] - '0');
+      ++j;
+    }
+    if (j == i + 1 || j >= tmpl.size() || tmpl[j] != '}') return i;
+    on_capture(index);
+    i = j + 1;
+    literal_start = i;
+  }
+  on_literal(tmpl.substr(literal_start));
+  return std::string_view::npos;
+}
+
+Status CheckTagTemplate(const std::string& tmpl, const std::string& path, size_t star_count,
+                        const std::string& pattern) {
+  if (tmpl.empty()) return BadConfig(path, "a tag must not be empty");
+  size_t bad_index = 0;
+  const size_t bad_brace = WalkTemplate(
+      tmpl, [](std::string_view) {},
+      [&](size_t index) {
+        if ((index == 0 || index > star_count) && bad_index == 0) bad_index = index + 1;
+      });
+  if (bad_brace != std::string_view::npos) {
+    return BadConfig(path, "bad tag template " + Quote(tmpl) + ": the '{' at byte " +
+                               std::to_string(bad_brace) +
+                               " must start {N} (N = 1, 2, ...) or be doubled as {{");
+  }
+  if (bad_index != 0) {
+    const size_t index = bad_index - 1;
+    if (index == 0) {
+      return BadConfig(path, "tag template " + Quote(tmpl) + " uses {0}; captures count from {1}");
+    }
+    return BadConfig(path, "tag template " + Quote(tmpl) + " uses {" + std::to_string(index) +
+                               "} but pattern " + Quote(pattern) + " has " +
+                               std::to_string(star_count) + " wildcard" +
+                               (star_count == 1 ? "" : "s"));
+  }
+  return Status::Ok();
+}
+
+// Templates were validated at parse time; for a PolicyConfig built by hand, a `{N}` without a
+// capture is kept as written rather than guessed at.
+std::string ExpandTemplate(std::string_view tmpl, const std::vector<std::string_view>& captures) {
+  std::string out;
+  out.reserve(tmpl.size() + 16);
+  const size_t bad = WalkTemplate(
+      tmpl, [&](std::string_view literal) { out += literal; },
+      [&](size_t index) {
+        if (index >= 1 && index <= captures.size()) {
+          out += captures[index - 1];
+        } else {
+          out += "{" + std::to_string(index) + "}";
+        }
+      });
+  if (bad != std::string_view::npos) return std::string(tmpl);
+  return out;
+}
+
+// ---- rules ----------------------------------------------------------------------------
+
+// "fundamentals" -> "fundamentals:*", with `\` escaped so the namespace matches as written.
+std::string NamespacePattern(std::string_view name) {
+  std::string pattern;
+  pattern.reserve(name.size() + 2);
+  for (char c : name) {
+    if (c == '\\') pattern += '\\';
+    pattern += c;
+  }
+  pattern += ":*";
+  return pattern;
+}
+
+Result<TtlRule> ParseRule(const json& value, const std::string& path) {
+  if (!value.is_object()) return BadConfig(path, "a rule must be an object, got " + Shown(value));
+  if (Status s = CheckKnownFields(value, path, {"match", "namespace", "ttl", "grace", "tags"});
+      !s.ok()) {
+    return s;
+  }
+  const json* match = FindField(value, "match");
+  const json* name = FindField(value, "namespace");
+  if ((match == nullptr) == (name == nullptr)) {
+    return BadConfig(path, "needs exactly one of \"match\" or \"namespace\"");
+  }
+  TtlRule rule;
+  if (match != nullptr) {
+    const std::string match_path = FieldPath(path, "match");
+    if (!match->is_string()) {
+      return BadConfig(match_path, "must be a glob pattern string, got " + Shown(*match));
+    }
+    rule.pattern = match->get<std::string>();
+    if (rule.pattern.empty()) {
+      return BadConfig(match_path, "must not be empty (keys are at least one byte), got \"\"");
+    }
+    if (Status s = ValidateGlob(rule.pattern); !s.ok()) return BadConfig(match_path, s.message());
+  } else {
+    const std::string name_path = FieldPath(path, "namespace");
+    if (!name->is_string()) {
+      return BadConfig(name_path, "must be a string, got " + Shown(*name));
+    }
+    const std::string& text = name->get_ref<const std::string&>();
+    if (text.empty()) return BadConfig(name_path, "must not be empty, got \"\"");
+    if (text.find_first_of("*?") != std::string::npos) {
+      return BadConfig(name_path,
+                       "must not contain wildcards (use \"match\" for a glob), got " + Quote(text));
+    }
+    rule.pattern = NamespacePattern(text);
+  }
+  if (const json* ttl = FindField(value, "ttl")) {
+    Result<int64_t> ms = ParseDurationField(*ttl, FieldPath(path, "ttl"), DurationKind::kTtl);
+    if (!ms.ok()) return ms.status();
+    rule.ttl_ms = ms.value();
+  }
+  if (const json* grace = FindField(value, "grace")) {
+    Result<int64_t> ms = ParseDurationField(*grace, FieldPath(path, "grace"), DurationKind::kGrace);
+    if (!ms.ok()) return ms.status();
+    rule.grace_ms = ms.value();
+  }
+  if (const json* tags = FindField(value, "tags")) {
+    const std::string tags_path = FieldPath(path, "tags");
+    if (!tags->is_array()) {
+      return BadConfig(tags_path, "must be an array of strings, got " + Shown(*tags));
+    }
+    const size_t star_count = GlobStarCount(rule.pattern);
+    for (size_t i = 0; i < tags->size(); ++i) {
+      const json& tag = (*tags)[i];
+      const std::string tag_path = tags_path + "[" + std::to_string(i) + "]";
+      if (!tag.is_string()) return BadConfig(tag_path, "must be a string, got " + Shown(tag));
+      const std::string& tmpl = tag.get_ref<const std::string&>();
+      if (Status s = CheckTagTemplate(tmpl, tag_path, star_count, rule.pattern); !s.ok()) {
+        return s;
+      }
+      rule.tags.push_back(tmpl);
+    }
+  }
+  return rule;
+}
+
+Status ParseDefaults(const json& value, PolicyConfig* config) {
+  const std::string path = "defaults";
+  if (!value.is_object()) return BadConfig(path, "must be an object, got " + Shown(value));
+  if (Status s = CheckKnownFields(value, path, {"ttl", "grace"}); !s.ok()) return s;
+  if (const json* ttl = FindField(value, "ttl")) {
+    Result<int64_t> ms = ParseDurationField(*ttl, "defaults.ttl", DurationKind::kTtl);
+    if (!ms.ok()) return ms.status();
+    config->default_ttl_ms = ms.value();
+  }
+  if (const json* grace = FindField(value, "grace")) {
+    Result<int64_t> ms = ParseDurationField(*grace, "defaults.grace", DurationKind::kGrace);
+    if (!ms.ok()) return ms.status();
+    config->default_grace_ms = ms.value();
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<int64_t> ParseDuration(std::string_view text) {
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  const std::string_view suffix = text.substr(digits);
+  int64_t unit_ms = suffix.empty() ? 1 : 0;  // plain digits are milliseconds
+  for (const DurationUnit& unit : kDurationUnits) {
+    if (suffix == unit.suffix) unit_ms = unit.ms;
+  }
+  if (digits == 0 || unit_ms == 0) {
+    return Status(ErrorCode::kInvalidTtl,
+                  "invalid duration " + Quote(text) + " " + std::string(kDurationHelp));
+  }
+  const Status too_long(ErrorCode::kInvalidTtl,
+                        "duration " + Quote(text) + " is beyond the maximum of " +
+                            std::to_string(kMaxTtlMs) + " ms (about 8.9 years)");
+  int64_t count = 0;
+  for (size_t i = 0; i < digits; ++i) {
+    count = count * 10 + (text[i] - '0');
+    // Checked per digit so the accumulator itself can never overflow.
+    if (count > kMaxTtlMs) return too_long;
+  }
+  if (count > kMaxTtlMs / unit_ms) return too_long;
+  return count * unit_ms;
+}
+
+Result<PolicyConfig> ParsePolicyConfig(std::string_view json_text) {
+  DuplicateFieldFinder duplicates;
+  json::parser_callback_t on_event = [&duplicates](int, json::parse_event_t event, json& parsed) {
+    duplicates.OnEvent(event, parsed);
+    return true;
+  };
+  const json document = json::parse(json_text.begin(), json_text.end(), on_event,
+                                    /*allow_exceptions=*/false);
+  if (document.is_discarded()) {
+    SyntaxErrorRecorder recorder;
+    (void)json::sax_parse(json_text.begin(), json_text.end(), &recorder);
+    return BadConfig(
+        "", "config is not valid JSON: " +
+                (recorder.message().empty() ? std::string("syntax error") : recorder.message()));
+  }
+  if (!duplicates.problem().ok()) return duplicates.problem();
+  if (!document.is_object()) {
+    return BadConfig("", "config must be a JSON object, got " + Shown(document));
+  }
+  if (Status s = CheckKnownFields(document, "", {"version", "defaults", "rules"}); !s.ok()) {
+    return s;
+  }
+  if (const json* version = FindField(document, "version")) {
+    if (!version->is_number_integer() || version->get<int64_t>() != 1) {
+      return BadConfig("version", "must be 1, got " + Shown(*version));
+    }
+  }
+  PolicyConfig config;
+  if (const json* defaults = FindField(document, "defaults")) {
+    if (Status s = ParseDefaults(*defaults, &config); !s.ok()) return s;
+  }
+  if (const json* rules = FindField(document, "rules")) {
+    if (!rules->is_array()) return BadConfig("rules", "must be an array, got " + Shown(*rules));
+    config.rules.reserve(rules->size());
+    for (size_t i = 0; i < rules->size(); ++i) {
+      Result<TtlRule> rule = ParseRule((*rules)[i], "rules[" + std::to_string(i) + "]");
+      if (!rule.ok()) return rule.status();
+      config.rules.push_back(std::move(rule).value());
+    }
+  }
+  return config;
+}
+
+const TtlRule* PolicyConfig::Match(std::string_view key, std::vector<std::string>* tags) const {
+  if (tags != nullptr) tags->clear();
+  std::vector<std::string_view> captures;
+  for (const TtlRule& rule : rules) {
+    const bool want_captures = tags != nullptr && !rule.tags.empty();
+    std::string_view prefix;
+    bool matched = false;
+    // Most rules are "ns:*": a starts_with instead of a glob walk.
+    if (GlobIsPrefixPattern(rule.pattern, &prefix)) {
+      matched = key.substr(0, prefix.size()) == prefix;
+      if (matched && want_captures) captures.assign(1, key.substr(prefix.size()));
+    } else if (want_captures) {
+      matched = GlobCapture(rule.pattern, key, &captures);
+    } else {
+      matched = GlobMatch(rule.pattern, key);
+    }
+    if (!matched) continue;
+    if (want_captures) {
+      tags->reserve(rule.tags.size());
+      for (const std::string& tmpl : rule.tags) tags->push_back(ExpandTemplate(tmpl, captures));
+    }
+    return &rule;
+  }
+  return nullptr;
+}
+
+}  // namespace tickcache

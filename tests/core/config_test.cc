@@ -1,0 +1,400 @@
+// config_test.cc: ParseDuration, ParsePolicyConfig and PolicyConfig::Match.
+//
+// Proves: every duration unit and its bounds; the users' own TTL table parses to the expected
+// milliseconds; each kind of bad document is refused with kBadConfig and a message naming the
+// JSON path and the bad value; the first matching rule wins; `{N}` captures expand into tags;
+// random damage to a valid document never crashes the parser or yields another error code.
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tickcache/cache.h"
+#include "tickcache/config.h"
+
+namespace tickcache {
+namespace {
+
+constexpr int64_t kSecond = 1000;
+constexpr int64_t kMinute = 60 * kSecond;
+constexpr int64_t kHour = 60 * kMinute;
+constexpr int64_t kDay = 24 * kHour;
+constexpr int64_t kWeek = 7 * kDay;
+
+// ---- durations ------------------------------------------------------------------------
+
+TEST(ParseDurationTest, EveryUnit) {
+  const struct {
+    const char* text;
+    int64_t ms;
+  } cases[] = {{"250ms", 250}, {"30s", 30 * kSecond}, {"5m", 5 * kMinute},   {"6h", 6 * kHour},
+               {"1d", kDay},   {"1w", kWeek},         {"1500", 1500},        {"0", 0},
+               {"0s", 0},      {"007s", 7 * kSecond}, {"300s", 5 * kMinute}, {"24h", 24 * kHour}};
+  for (const auto& c : cases) {
+    Result<int64_t> parsed = ParseDuration(c.text);
+    ASSERT_TRUE(parsed.ok()) << c.text << ": " << parsed.status().message();
+    EXPECT_EQ(parsed.value(), c.ms) << c.text;
+  }
+}
+
+TEST(ParseDurationTest, BadInputsNameTheInput) {
+  const char* bad[] = {"",      "5x",    "s",    "ms",  "-5s",  "+5s",  "1.5s",
+                       " 5s",   "5s ",   "5 s",  "5S",  "5MS",  "5ms5", "5sec",
+                       "1h30m", "never", "0x10", "1e3", "5mss", "\xff"};
+  for (const char* text : bad) {
+    Result<int64_t> parsed = ParseDuration(text);
+    ASSERT_FALSE(parsed.ok()) << "accepted \"" << text << "\"";
+    EXPECT_EQ(parsed.status().code(), ErrorCode::kInvalidTtl) << text;
+    EXPECT_NE(parsed.status().message().find("(use ms or 250ms/30s/5m/6h/1d/1w)"),
+              std::string::npos)
+        << parsed.status().message();
+  }
+  Result<int64_t> bad_unit = ParseDuration("5x");
+  EXPECT_EQ(bad_unit.status().message(),
+            "invalid duration \"5x\" (use ms or 250ms/30s/5m/6h/1d/1w)");
+  // An embedded NUL is not a unit either (string_view keeps it).
+  EXPECT_FALSE(ParseDuration(std::string_view("5\0s", 3)).ok());
+}
+
+TEST(ParseDurationTest, BoundsAndOverflow) {
+  Result<int64_t> max = ParseDuration(std::to_string(kMaxTtlMs));
+  ASSERT_TRUE(max.ok());
+  EXPECT_EQ(max.value(), kMaxTtlMs);
+  EXPECT_FALSE(ParseDuration(std::to_string(kMaxTtlMs + 1)).ok());
+
+  const struct {
+    const char* unit;
+    int64_t ms;
+  } units[] = {{"ms", 1}, {"s", kSecond}, {"m", kMinute}, {"h", kHour}, {"d", kDay}, {"w", kWeek}};
+  for (const auto& u : units) {
+    const int64_t largest = kMaxTtlMs / u.ms;
+    Result<int64_t> fits = ParseDuration(std::to_string(largest) + u.unit);
+    ASSERT_TRUE(fits.ok()) << largest << u.unit;
+    EXPECT_EQ(fits.value(), largest * u.ms);
+    Result<int64_t> beyond = ParseDuration(std::to_string(largest + 1) + u.unit);
+    ASSERT_FALSE(beyond.ok()) << largest + 1 << u.unit;
+    EXPECT_EQ(beyond.status().code(), ErrorCode::kInvalidTtl);
+    EXPECT_NE(beyond.status().message().find("beyond the maximum"), std::string::npos);
+  }
+  // Far past int64: must be refused, not wrapped around into a small positive number.
+  for (const char* huge : {"9223372036854775807", "9223372036854775808", "18446744073709551616",
+                           "99999999999999999999999999999999w", "18446744073709551616000ms"}) {
+    Result<int64_t> parsed = ParseDuration(huge);
+    EXPECT_FALSE(parsed.ok()) << huge;
+    EXPECT_EQ(parsed.status().code(), ErrorCode::kInvalidTtl) << huge;
+  }
+  // 2^64 / 1000 wraps to a small number if the unit multiply overflowed unchecked.
+  EXPECT_FALSE(ParseDuration("18446744073709552s").ok());
+}
+
+// ---- the users' configuration -----------------------------------------------------------
+
+constexpr const char* kMarketDataConfig = R"({
+  "version": 1,
+  "defaults": { "ttl": "5m", "grace": "0s" },
+  "rules": [
+    { "match": "price:latest:*", "ttl": "300s", "grace": "1h", "tags": ["prices", "symbol:{1}"] },
+    { "namespace": "fundamentals", "ttl": "24h", "tags": ["fundamentals", "symbol:{1}"] },
+    { "match": "feed:*:*", "ttl": "30s", "tags": ["feed", "feed:{1}"] },
+    { "match": "portfolio:*", "ttl": "180s", "tags": ["user:{1}"] },
+    { "match": "signal:*", "ttl": 300000 },
+    { "match": "leaderboard:top", "ttl": "300s" },
+    { "match": "provider:*:stats", "ttl": "600s", "tags": ["provider:{1}"] },
+    { "match": "data:recent:*", "ttl": "1h", "grace": 60000, "tags": ["symbol:{1}"] },
+    { "match": "symbols:list", "ttl": "6h" },
+    { "namespace": "economic", "ttl": "1d" },
+    { "namespace": "dividends", "ttl": "1w" },
+    { "match": "static:*", "ttl": "never" }
+  ]
+})";
+
+TEST(ParsePolicyConfigTest, MarketDataTable) {
+  Result<PolicyConfig> parsed = ParsePolicyConfig(kMarketDataConfig);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  const PolicyConfig& config = parsed.value();
+  EXPECT_EQ(config.default_ttl_ms, 5 * kMinute);
+  EXPECT_EQ(config.default_grace_ms, 0);
+  ASSERT_EQ(config.rules.size(), 12u);
+
+  const TtlRule& price = config.rules[0];
+  EXPECT_EQ(price.pattern, "price:latest:*");
+  EXPECT_EQ(price.ttl_ms, 300 * kSecond);
+  EXPECT_EQ(price.grace_ms, kHour);
+  EXPECT_EQ(price.tags, (std::vector<std::string>{"prices", "symbol:{1}"}));
+
+  EXPECT_EQ(config.rules[1].pattern, "fundamentals:*");
+  EXPECT_EQ(config.rules[1].ttl_ms, 24 * kHour);
+  EXPECT_FALSE(config.rules[1].grace_ms.has_value());
+  EXPECT_EQ(config.rules[2].ttl_ms, 30 * kSecond);
+  EXPECT_EQ(config.rules[3].ttl_ms, 180 * kSecond);
+  EXPECT_EQ(config.rules[4].ttl_ms, 300 * kSecond);
+  EXPECT_TRUE(config.rules[4].tags.empty());
+  EXPECT_EQ(config.rules[6].ttl_ms, 600 * kSecond);
+  EXPECT_EQ(config.rules[7].ttl_ms, kHour);
+  EXPECT_EQ(config.rules[7].grace_ms, kMinute);
+  EXPECT_EQ(config.rules[8].ttl_ms, 6 * kHour);
+  EXPECT_EQ(config.rules[9].pattern, "economic:*");
+  EXPECT_EQ(config.rules[9].ttl_ms, kDay);
+  EXPECT_EQ(config.rules[10].ttl_ms, kWeek);
+  EXPECT_EQ(config.rules[11].ttl_ms, kNoExpiry);
+}
+
+TEST(ParsePolicyConfigTest, MatchesTheUsersKeys) {
+  Result<PolicyConfig> parsed = ParsePolicyConfig(kMarketDataConfig);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  const PolicyConfig& config = parsed.value();
+  std::vector<std::string> tags;
+
+  const TtlRule* rule = config.Match("price:latest:AAPL", &tags);
+  ASSERT_NE(rule, nullptr);
+  EXPECT_EQ(rule, &config.rules[0]);
+  EXPECT_EQ(tags, (std::vector<std::string>{"prices", "symbol:AAPL"}));
+
+  rule = config.Match("fundamentals:MSFT", &tags);
+  ASSERT_EQ(rule, &config.rules[1]);
+  EXPECT_EQ(tags, (std::vector<std::string>{"fundamentals", "symbol:MSFT"}));
+
+  rule = config.Match("feed:u42:c9", &tags);
+  ASSERT_EQ(rule, &config.rules[2]);
+  EXPECT_EQ(tags, (std::vector<std::string>{"feed", "feed:u42"}));
+
+  EXPECT_EQ(config.Match("portfolio:u42", &tags), &config.rules[3]);
+  EXPECT_EQ(tags, (std::vector<std::string>{"user:u42"}));
+  EXPECT_EQ(config.Match("signal:9001", &tags), &config.rules[4]);
+  EXPECT_TRUE(tags.empty());
+  EXPECT_EQ(config.Match("leaderboard:top", &tags), &config.rules[5]);
+  EXPECT_EQ(config.Match("provider:17:stats", &tags), &config.rules[6]);
+  EXPECT_EQ(tags, (std::vector<std::string>{"provider:17"}));
+  EXPECT_EQ(config.Match("data:recent:TSLA", &tags), &config.rules[7]);
+  EXPECT_EQ(config.Match("symbols:list", nullptr), &config.rules[8]);
+  EXPECT_EQ(config.Match("economic:CPI", nullptr), &config.rules[9]);
+  EXPECT_EQ(config.Match("dividends:KO", nullptr), &config.rules[10]);
+  EXPECT_EQ(config.Match("static:logo", nullptr), &config.rules[11]);
+
+  // No rule: null, and the tags of the previous match are gone.
+  tags = {"left", "over"};
+  EXPECT_EQ(config.Match("leaderboard:bottom", &tags), nullptr);
+  EXPECT_TRUE(tags.empty());
+  EXPECT_EQ(config.Match("fundamentalsX:MSFT", &tags), nullptr);  // the namespace needs its ':'
+  EXPECT_EQ(config.Match("price:history:AAPL", &tags), nullptr);
+  EXPECT_EQ(config.Match("", &tags), nullptr);
+}
+
+TEST(PolicyConfigMatchTest, FirstRuleInFileOrderWins) {
+  Result<PolicyConfig> parsed = ParsePolicyConfig(R"({"rules": [
+    {"match": "price:latest:AAPL", "ttl": "1m", "tags": ["hot"]},
+    {"match": "price:latest:*", "ttl": "5m", "tags": ["symbol:{1}"]},
+    {"match": "price:*", "ttl": "10m", "tags": ["rest:{1}"]},
+    {"match": "*", "ttl": "1h"}
+  ]})");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  const PolicyConfig& config = parsed.value();
+  std::vector<std::string> tags;
+  EXPECT_EQ(config.Match("price:latest:AAPL", &tags), &config.rules[0]);
+  EXPECT_EQ(tags, (std::vector<std::string>{"hot"}));
+  EXPECT_EQ(config.Match("price:latest:MSFT", &tags), &config.rules[1]);
+  EXPECT_EQ(tags, (std::vector<std::string>{"symbol:MSFT"}));
+  EXPECT_EQ(config.Match("price:history:MSFT", &tags), &config.rules[2]);
+  EXPECT_EQ(tags, (std::vector<std::string>{"rest:history:MSFT"}));
+  EXPECT_EQ(config.Match("anything", &tags), &config.rules[3]);
+  EXPECT_TRUE(tags.empty());
+}
+
+TEST(PolicyConfigMatchTest, TemplateExpansion) {
+  Result<PolicyConfig> parsed = ParsePolicyConfig(R"({"rules": [
+    {"match": "feed:*:*", "tags": ["{2}@{1}", "{{literal}", "{{{1}}", "a}b", "{1}{1}"]},
+    {"match": "s?:*", "tags": ["x{1}"]},
+    {"match": "esc\\*:*", "tags": ["only:{1}"]},
+    {"namespace": "back\\slash", "tags": ["ns:{1}"]}
+  ]})");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  const PolicyConfig& config = parsed.value();
+  std::vector<std::string> tags;
+  ASSERT_EQ(config.Match("feed:u1:c:2", &tags), &config.rules[0]);
+  EXPECT_EQ(tags, (std::vector<std::string>{"c:2@u1", "{literal}", "{u1}", "a}b", "u1u1"}));
+  ASSERT_EQ(config.Match("sq:", &tags), &config.rules[1]);
+  EXPECT_EQ(tags, (std::vector<std::string>{"x"}));  // an empty capture
+  ASSERT_EQ(config.Match("esc*:9", &tags), &config.rules[2]);
+  EXPECT_EQ(tags, (std::vector<std::string>{"only:9"}));
+  EXPECT_EQ(config.Match("escX:9", &tags), nullptr);
+  EXPECT_EQ(config.rules[3].pattern, "back\\\\slash:*");
+  ASSERT_EQ(config.Match("back\\slash:k", &tags), &config.rules[3]);
+  EXPECT_EQ(tags, (std::vector<std::string>{"ns:k"}));
+}
+
+TEST(PolicyConfigMatchTest, HandBuiltConfigNeverFails) {
+  // Not from the parser: templates pointing past the captures are kept as written.
+  PolicyConfig config;
+  config.rules.push_back(TtlRule{"a*", 1000, std::nullopt, {"{1}", "{3}", "x{", "{0}"}});
+  std::vector<std::string> tags;
+  ASSERT_EQ(config.Match("abc", &tags), &config.rules[0]);
+  EXPECT_EQ(tags, (std::vector<std::string>{"bc", "{3}", "x{", "{0}"}));
+}
+
+TEST(ParsePolicyConfigTest, MinimalDocuments) {
+  Result<PolicyConfig> empty = ParsePolicyConfig("{}");
+  ASSERT_TRUE(empty.ok()) << empty.status().message();
+  EXPECT_FALSE(empty.value().default_ttl_ms.has_value());
+  EXPECT_FALSE(empty.value().default_grace_ms.has_value());
+  EXPECT_TRUE(empty.value().rules.empty());
+  EXPECT_EQ(empty.value().Match("k", nullptr), nullptr);
+
+  Result<PolicyConfig> numbers =
+      ParsePolicyConfig(R"({"defaults": {"ttl": 1e3, "grace": 0}, "rules": []})");
+  ASSERT_TRUE(numbers.ok()) << numbers.status().message();
+  EXPECT_EQ(numbers.value().default_ttl_ms, 1000);  // 1e3 is a whole number of ms
+  EXPECT_EQ(numbers.value().default_grace_ms, 0);
+
+  Result<PolicyConfig> never = ParsePolicyConfig(R"({"defaults": {"ttl": "never"}})");
+  ASSERT_TRUE(never.ok()) << never.status().message();
+  EXPECT_EQ(never.value().default_ttl_ms, kNoExpiry);
+
+  Result<PolicyConfig> max =
+      ParsePolicyConfig(R"({"defaults": {"ttl": )" + std::to_string(kMaxTtlMs) + R"(, "grace": ")" +
+                        std::to_string(kMaxTtlMs) + R"("}})");
+  ASSERT_TRUE(max.ok()) << max.status().message();
+  EXPECT_EQ(max.value().default_ttl_ms, kMaxTtlMs);
+  EXPECT_EQ(max.value().default_grace_ms, kMaxTtlMs);
+}
+
+// ---- bad documents ----------------------------------------------------------------------
+
+struct BadDocument {
+  std::string json;
+  std::vector<std::string> must_mention;  // the field path, the bad value, the explanation
+};
+
+TEST(ParsePolicyConfigTest, BadDocumentsNamePathAndValue) {
+  const std::string too_big = std::to_string(kMaxTtlMs + 1);
+  const BadDocument cases[] = {
+      {R"({"rules": [{"match": "a*", "ttl": "5m"}, {"match": "b*", "ttl": "5x"}]})",
+       {"rules[1].ttl: invalid duration \"5x\" (use ms or 250ms/30s/5m/6h/1d/1w)"}},
+      {R"({"rules": [{"ttl": "5m"}]})",
+       {"rules[0]: needs exactly one of \"match\" or \"namespace\""}},
+      {R"({"rules": [{"match": "a*", "namespace": "a"}]})",
+       {"rules[0]: needs exactly one of \"match\" or \"namespace\""}},
+      {R"({"defaults": {"grace": -5}})", {"defaults.grace: must be >= 0, got -5"}},
+      {R"({"defaults": {"ttl": -5}})", {"defaults.ttl: must be > 0, got -5"}},
+      {R"({"defaults": {"ttl": 0}})", {"defaults.ttl: must be > 0, got 0"}},
+      {R"({"rules": [{"match": "a*", "ttl": "0s"}]})", {"rules[0].ttl", "\"0s\""}},
+      {R"({"rules": [{"match": "a*", "ttl": "-5s"}]})", {"rules[0].ttl", "\"-5s\""}},
+      {R"({"rules": [{"match": "a*", "ttl": 1.5}]})", {"rules[0].ttl", "1.5", "whole number"}},
+      {R"({"rules": [{"match": "a*", "ttl": )" + too_big + "}]}", {"rules[0].ttl", too_big}},
+      {R"({"rules": [{"match": "a*", "grace": ")" + too_big + R"(ms"}]})",
+       {"rules[0].grace", too_big, "beyond the maximum"}},
+      {R"({"rules": [{"match": "a*", "grace": "never"}]})", {"rules[0].grace", "never"}},
+      {R"({"defaults": {"ttl": true}})", {"defaults.ttl", "true"}},
+      {R"({"defaults": {"ttl": null}})", {"defaults.ttl", "null"}},
+      {R"({"defaults": {"ttl": "5m", "extra": 1}})", {"defaults", "\"extra\"", "ttl, grace"}},
+      {R"({"defaults": ["5m"]})", {"defaults: must be an object", "[\"5m\"]"}},
+      {R"({"rules": [{"match": "a*", "tll": "5m"}]})", {"rules[0]", "\"tll\"", "unknown field"}},
+      {R"({"events": {"signal.created": ["feed:*"]}})", {"\"events\"", "version, defaults, rules"}},
+      {R"({"version": 2})", {"version: must be 1, got 2"}},
+      {R"({"version": "1"})", {"version", "\"1\""}},
+      {R"({"rules": {"match": "a*"}})", {"rules: must be an array", "{\"match\":\"a*\"}"}},
+      {R"({"rules": [5]})", {"rules[0]", "got 5"}},
+      {R"({"rules": [{"match": 5}]})", {"rules[0].match", "got 5"}},
+      {R"({"rules": [{"match": ""}]})", {"rules[0].match", "\"\""}},
+      {R"({"rules": [{"match": "price:\\"}]})", {"rules[0].match", "price:\\", "dangling"}},
+      {R"({"rules": [{"namespace": "fund*"}]})", {"rules[0].namespace", "\"fund*\""}},
+      {R"({"rules": [{"namespace": ""}]})", {"rules[0].namespace", "\"\""}},
+      {R"({"rules": [{"namespace": ["a"]}]})", {"rules[0].namespace", "[\"a\"]"}},
+      {R"({"rules": [{"match": "a*", "tags": "prices"}]})", {"rules[0].tags", "\"prices\""}},
+      {R"({"rules": [{"match": "a*", "tags": ["ok", 5]}]})", {"rules[0].tags[1]", "got 5"}},
+      {R"({"rules": [{"match": "a*", "tags": [""]}]})", {"rules[0].tags[0]", "empty"}},
+      {R"({"rules": [{"match": "price:*", "tags": ["symbol:{2}"]}]})",
+       {"rules[0].tags[0]", "\"symbol:{2}\"", "\"price:*\"", "1 wildcard"}},
+      {R"({"rules": [{"namespace": "fundamentals", "tags": ["{2}"]}]})",
+       {"rules[0].tags[0]", "\"{2}\""}},
+      {R"({"rules": [{"match": "exact", "tags": ["x:{1}"]}]})",
+       {"rules[0].tags[0]", "\"x:{1}\"", "0 wildcards"}},
+      {R"({"rules": [{"match": "a*", "tags": ["{0}"]}]})", {"rules[0].tags[0]", "\"{0}\""}},
+      {R"({"rules": [{"match": "a*", "tags": ["x{y"]}]})", {"rules[0].tags[0]", "\"x{y\""}},
+      {R"({"rules": [{"match": "a*", "tags": ["x{1"]}]})", {"rules[0].tags[0]", "\"x{1\""}},
+      {R"({"rules": [{"match": "a*", "ttl": "5m", "ttl": "1h"}]})",
+       {"rules[0]: duplicate field \"ttl\""}},
+      {R"({"rules": [{"match": "a*"}], "rules": []})", {"duplicate top-level field \"rules\""}},
+      {R"({"rules": [{"match": "a*"}, {"match": "b*", "tags": ["x"], "tags": ["y"]}]})",
+       {"rules[1]: duplicate field \"tags\""}},
+      {R"([{"match": "a*"}])", {"config must be a JSON object", "[{\"match\":\"a*\"}]"}},
+      {R"({"rules": [)", {"not valid JSON", "parse error"}},
+      {"", {"not valid JSON"}},
+      {R"({"rules": [] /* comment */})", {"not valid JSON"}},
+  };
+  ASSERT_GE(std::size(cases), 12u);
+  for (const BadDocument& c : cases) {
+    Result<PolicyConfig> parsed = ParsePolicyConfig(c.json);
+    ASSERT_FALSE(parsed.ok()) << "accepted: " << c.json;
+    EXPECT_EQ(parsed.status().code(), ErrorCode::kBadConfig) << c.json;
+    for (const std::string& part : c.must_mention) {
+      EXPECT_NE(parsed.status().message().find(part), std::string::npos)
+          << "document: " << c.json << "\nmessage: " << parsed.status().message()
+          << "\nmissing: " << part;
+    }
+  }
+}
+
+TEST(ParsePolicyConfigTest, DeepNestingIsRefusedWithoutCrashing) {
+  // Message rendering must not recurse through a hostile document.
+  const int depth = 100'000;
+  const std::string doc = R"({"rules": )" + std::string(depth, '[') + std::string(depth, ']') + "}";
+  Result<PolicyConfig> parsed = ParsePolicyConfig(doc);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().code(), ErrorCode::kBadConfig);
+  EXPECT_NE(parsed.status().message().find("rules[0]"), std::string::npos)
+      << parsed.status().message();
+  EXPECT_LT(parsed.status().message().size(), 400u);
+}
+
+TEST(ParsePolicyConfigTest, RandomDamageNeverCrashes) {
+  // Fixed seed: a failure reproduces. Every outcome is either a config or kBadConfig.
+  std::mt19937 random(20240601);
+  const std::string original = kMarketDataConfig;
+  const std::string alphabet =
+      "{}[]\":,*?\\0123456789msdhw-. \x01\xff"
+      "abc";
+  int accepted = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string doc = original;
+    const int edits = 1 + static_cast<int>(random() % 4);
+    for (int e = 0; e < edits && !doc.empty(); ++e) {
+      const size_t at = random() % doc.size();
+      switch (random() % 3) {
+        case 0:
+          doc.erase(at, 1 + random() % 3);
+          break;
+        case 1:
+          doc.insert(at, 1, alphabet[random() % alphabet.size()]);
+          break;
+        default:
+          doc[at] = alphabet[random() % alphabet.size()];
+          break;
+      }
+    }
+    Result<PolicyConfig> parsed = ParsePolicyConfig(doc);
+    if (parsed.ok()) {
+      ++accepted;
+      for (const TtlRule& rule : parsed.value().rules) {
+        if (rule.ttl_ms) {
+          EXPECT_TRUE(*rule.ttl_ms == kNoExpiry || (*rule.ttl_ms > 0 && *rule.ttl_ms <= kMaxTtlMs))
+              << doc;
+        }
+        if (rule.grace_ms) {
+          EXPECT_TRUE(*rule.grace_ms >= 0 && *rule.grace_ms <= kMaxTtlMs) << doc;
+        }
+        std::vector<std::string> tags;
+        (void)parsed.value().Match(rule.pattern, &tags);
+      }
+    } else {
+      EXPECT_EQ(parsed.status().code(), ErrorCode::kBadConfig) << doc;
+      EXPECT_FALSE(parsed.status().message().empty());
+    }
+  }
+  // Some edits land in whitespace or values and keep the document valid.
+  EXPECT_GT(accepted, 0);
+}
+
+}  // namespace
+}  // namespace tickcache
