@@ -1,0 +1,200 @@
+// membership_index.h: which entries carry which tag, and which namespace each key is in.
+//
+// Tag and prefix invalidation must touch only the entries they remove, never scan the
+// cache. Each membership is a 20-byte node linked into its group's list and into its entry's
+// chain; a group is a tag, or a namespace (a key up to and including its last separator,
+// "feed:42:" for "feed:42:c9"). Namespaces sit in an ordered map, so a prefix finds its
+// groups by a range, not a scan. Entries without tags or namespace cost nothing here.
+//
+// Invariants: a group exists exactly while it has members; an entry's chain lists each of
+// its groups once; node 0 and group 0 are "none".
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "slot_table.h"
+
+namespace tickcache {
+
+class MembershipIndex {
+ public:
+  enum class Kind : uint8_t { kTag, kNamespace };
+
+  MembershipIndex() { Clear(); }
+
+  void Clear() {
+    nodes_.assign(1, Node{});
+    free_node_ = 0;
+    groups_.assign(1, Group{});
+    free_groups_.clear();
+    tags_.clear();
+    namespaces_.clear();
+    first_of_slot_.clear();
+  }
+
+  // Adds `slot` to the group; a second add of the same group is ignored.
+  void Add(SlotId slot, Kind kind, std::string_view name) {
+    uint32_t group = FindOrCreateGroup(kind, name);
+    if (slot < first_of_slot_.size()) {
+      for (uint32_t n = first_of_slot_[slot]; n != 0; n = nodes_[n].entry_next) {
+        if (nodes_[n].group == group) return;
+      }
+    }
+    uint32_t node = NewNode();
+    nodes_[node] = Node{slot, group, 0, groups_[group].head, 0};
+    if (groups_[group].head != 0) nodes_[groups_[group].head].prev = node;
+    groups_[group].head = node;
+    ++groups_[group].count;
+    if (slot >= first_of_slot_.size()) first_of_slot_.resize(std::max<size_t>(slot + 1, first_of_slot_.size() * 2), 0);
+    nodes_[node].entry_next = first_of_slot_[slot];
+    first_of_slot_[slot] = node;
+  }
+
+  // Drops every membership of `slot`; returns how many it had.
+  uint32_t RemoveAll(SlotId slot) {
+    if (slot >= first_of_slot_.size()) return 0;
+    uint32_t removed = 0;
+    uint32_t n = first_of_slot_[slot];
+    first_of_slot_[slot] = 0;
+    while (n != 0) {
+      uint32_t next = nodes_[n].entry_next;
+      Unlink(n);
+      ++removed;
+      n = next;
+    }
+    return removed;
+  }
+
+  uint32_t CountOf(SlotId slot) const {
+    uint32_t count = 0;
+    if (slot < first_of_slot_.size()) {
+      for (uint32_t n = first_of_slot_[slot]; n != 0; n = nodes_[n].entry_next) ++count;
+    }
+    return count;
+  }
+
+  void AppendTagsOf(SlotId slot, std::vector<std::string>* out) const {
+    if (slot >= first_of_slot_.size()) return;
+    for (uint32_t n = first_of_slot_[slot]; n != 0; n = nodes_[n].entry_next) {
+      const Group& g = groups_[nodes_[n].group];
+      if (g.kind == Kind::kTag) out->push_back(g.name);
+    }
+  }
+
+  void MembersOfTag(std::string_view tag, std::vector<SlotId>* out) const {
+    auto it = tags_.find(std::string(tag));
+    if (it != tags_.end()) AppendMembers(it->second, out);
+  }
+
+  // Calls visit(name, members) for every namespace whose name starts with `prefix`.
+  template <typename Visit>
+  void ForEachNamespaceStartingWith(std::string_view prefix, Visit&& visit) const {
+    std::vector<SlotId> members;
+    for (auto it = namespaces_.lower_bound(prefix);
+         it != namespaces_.end() && std::string_view(it->first).substr(0, prefix.size()) == prefix;
+         ++it) {
+      members.clear();
+      AppendMembers(it->second, &members);
+      visit(std::string_view(it->first), members);
+    }
+  }
+
+  size_t MemoryBytes() const {
+    return nodes_.capacity() * sizeof(Node) + groups_.capacity() * sizeof(Group) +
+           first_of_slot_.capacity() * sizeof(uint32_t) +
+           (tags_.size() + namespaces_.size()) * 64;  // map nodes, roughly
+  }
+
+ private:
+  struct Node {
+    SlotId slot;
+    uint32_t group;
+    uint32_t prev, next;  // within the group
+    uint32_t entry_next;  // the entry's next membership
+  };
+  struct Group {
+    std::string name;
+    uint32_t head = 0;
+    uint32_t count = 0;
+    Kind kind = Kind::kTag;
+  };
+
+  uint32_t FindOrCreateGroup(Kind kind, std::string_view name) {
+    if (kind == Kind::kTag) {
+      auto [it, inserted] = tags_.try_emplace(std::string(name), 0);
+      if (inserted) it->second = NewGroup(kind, name);
+      return it->second;
+    }
+    auto it = namespaces_.find(name);
+    if (it != namespaces_.end()) return it->second;
+    uint32_t group = NewGroup(kind, name);
+    namespaces_.emplace(std::string(name), group);
+    return group;
+  }
+
+  uint32_t NewGroup(Kind kind, std::string_view name) {
+    uint32_t id;
+    if (!free_groups_.empty()) {
+      id = free_groups_.back();
+      free_groups_.pop_back();
+    } else {
+      id = static_cast<uint32_t>(groups_.size());
+      groups_.emplace_back();
+    }
+    groups_[id] = Group{std::string(name), 0, 0, kind};
+    return id;
+  }
+
+  uint32_t NewNode() {
+    if (free_node_ != 0) {
+      uint32_t n = free_node_;
+      free_node_ = nodes_[n].next;
+      return n;
+    }
+    nodes_.push_back(Node{});
+    return static_cast<uint32_t>(nodes_.size() - 1);
+  }
+
+  void Unlink(uint32_t n) {
+    Node& node = nodes_[n];
+    Group& g = groups_[node.group];
+    if (node.prev != 0) {
+      nodes_[node.prev].next = node.next;
+    } else {
+      g.head = node.next;
+    }
+    if (node.next != 0) nodes_[node.next].prev = node.prev;
+    if (--g.count == 0) {
+      if (g.kind == Kind::kTag) {
+        tags_.erase(g.name);
+      } else {
+        namespaces_.erase(g.name);
+      }
+      g = Group{};
+      free_groups_.push_back(node.group);
+    }
+    node = Node{};
+    node.next = free_node_;
+    free_node_ = n;
+  }
+
+  void AppendMembers(uint32_t group, std::vector<SlotId>* out) const {
+    for (uint32_t n = groups_[group].head; n != 0; n = nodes_[n].next) out->push_back(nodes_[n].slot);
+  }
+
+  std::vector<Node> nodes_;
+  uint32_t free_node_ = 0;
+  std::vector<Group> groups_;
+  std::vector<uint32_t> free_groups_;
+  std::unordered_map<std::string, uint32_t> tags_;
+  std::map<std::string, uint32_t, std::less<>> namespaces_;
+  std::vector<uint32_t> first_of_slot_;  // indexed by SlotId; grown on first membership
+};
+
+}  // namespace tickcache
