@@ -27,7 +27,10 @@
 //     the log: a crash leaves either the old log or the new one, never a mix;
 //   - the log stays within its share of max_file_bytes (max_file_bytes / shard count): an
 //     append that would cross it compacts first, and a Put whose record cannot fit beside
-//     the live data even then is refused with kStoreFull;
+//     the live data even then is refused with kStoreFull. One exception: when that
+//     compaction fails (an I/O error), a release or touch record is still appended, up to 33
+//     bytes past the share, because dropping a release would resurrect the entry at the
+//     next open;
 //   - when a release or touch record cannot be written, the store is `dirty_`: the next
 //     Flush, Release or Touch rewrites the log from memory (a compaction), so a restart
 //     never resurrects a released entry once a later write has succeeded.
