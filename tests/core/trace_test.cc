@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <string>
 #include <vector>
@@ -25,6 +26,12 @@ const std::string kTracesDir = TICKCACHE_TRACES_DIR;
 
 // Rounds a percentage the way the reference file gives it: to 2 decimals.
 double Round2(double percent) { return std::round(percent * 100.0) / 100.0; }
+
+std::string TwoDecimals(double percent) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f", percent);
+  return text;
+}
 
 std::string Missing(const tickcache::Status& status) {
   return status.ToString() + " (the traces are expected in " + kTracesDir + "; see its README.md)";
@@ -50,7 +57,7 @@ TEST(TraceLru, LirsGliMatchesReference) {
     EXPECT_EQ(replay.value().requests, 6015u);
     EXPECT_NEAR(Round2(replay.value().HitPercent()), expected_percent, 1e-9)
         << "hits " << replay.value().hits << " of " << replay.value().requests << " = "
-        << replay.value().HitPercent() << " %";
+        << TwoDecimals(replay.value().HitPercent()) << " %";
     auto in_file = reference_lru.find("lirs-gli@" + std::to_string(capacity));
     ASSERT_NE(in_file, reference_lru.end()) << "reference-lru-opt.json lacks this row";
     EXPECT_NEAR(in_file->second, expected_percent, 1e-9)
@@ -82,10 +89,12 @@ TEST(TraceWTinyLfu, MeetsTargetsOnSmallTraces) {
     const double percent = replay.value().HitPercent();
     ++rows_checked;
     EXPECT_GE(percent, point.lru_percent - 1.0)
-        << "the default policy is more than 1 pp below LRU (" << point.lru_percent << " %)";
+        << "the default policy gives " << TwoDecimals(percent) << " %, more than 1 pp below LRU ("
+        << TwoDecimals(point.lru_percent) << " %)";
     if (point.name == "lirs-gli@1000") {
       gli_1000_seen = true;
-      EXPECT_GE(percent, 50.5) << "Caffeine's W-TinyLFU reaches ~50.5 % here";
+      EXPECT_GE(percent, 50.5) << "the default policy gives " << TwoDecimals(percent)
+                               << " %; Caffeine's W-TinyLFU reaches ~50.5 % here";
     }
   }
   EXPECT_TRUE(gli_1000_seen) << "reference-lru-opt.json lacks lirs-gli@1000";
