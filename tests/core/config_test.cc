@@ -5,6 +5,7 @@
 // JSON path and the bad value; the first matching rule wins; `{N}` captures expand into tags;
 // random damage to a valid document never crashes the parser or yields another error code.
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -257,6 +258,43 @@ TEST(ParsePolicyConfigTest, MinimalDocuments) {
   ASSERT_TRUE(max.ok()) << max.status().message();
   EXPECT_EQ(max.value().default_ttl_ms, kMaxTtlMs);
   EXPECT_EQ(max.value().default_grace_ms, kMaxTtlMs);
+}
+
+TEST(PolicyConfigInCacheTest, RulesDriveTtlGraceAndTags) {
+  // The configuration as the engine uses it: a set() that names no TTL takes the rule's.
+  Result<PolicyConfig> parsed = ParsePolicyConfig(kMarketDataConfig);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  auto clock = std::make_shared<ManualClock>();
+  Options options;
+  options.max_entries = 100;
+  options.clock = clock;
+  options.config = std::make_shared<const PolicyConfig>(std::move(parsed).value());
+  Result<std::unique_ptr<Cache>> created = Cache::Create(options);
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  Cache& cache = *created.value();
+
+  ASSERT_TRUE(cache.Set("price:latest:AAPL", "189.5").ok());
+  ASSERT_TRUE(cache.Set("price:latest:MSFT", "410.1").ok());
+  ASSERT_TRUE(cache.Set("fundamentals:AAPL", "{}").ok());
+  ASSERT_TRUE(cache.Set("unruled:key", "x").ok());  // defaults: 5 min, no grace
+
+  clock->Advance(300 * kSecond - 1);
+  std::string value;
+  EXPECT_EQ(cache.Get("price:latest:AAPL", &value).state, Freshness::kFresh);
+  clock->Advance(1);  // 300 s: past fresh, within the 1 h grace
+  Lookup stale = cache.Get("price:latest:AAPL", &value);
+  EXPECT_EQ(stale.state, Freshness::kStale);
+  EXPECT_EQ(value, "189.5");
+  EXPECT_EQ(stale.stale_remaining_ms, kHour);
+  EXPECT_EQ(cache.Get("unruled:key", &value).state, Freshness::kMiss);
+  EXPECT_EQ(cache.Get("fundamentals:AAPL", &value).state, Freshness::kFresh);
+
+  // "symbol:{1}" expanded per key: only AAPL's price and fundamentals carry symbol:AAPL.
+  EXPECT_EQ(cache.InvalidateTag("symbol:AAPL"), 2u);
+  EXPECT_EQ(cache.Has("price:latest:AAPL"), Freshness::kMiss);
+  EXPECT_EQ(cache.Has("fundamentals:AAPL"), Freshness::kMiss);
+  EXPECT_EQ(cache.Has("price:latest:MSFT"), Freshness::kStale);
+  EXPECT_EQ(cache.InvalidateTag("prices"), 1u);
 }
 
 // ---- bad documents ----------------------------------------------------------------------
