@@ -9,11 +9,12 @@
 // Keys and the access order (uniformly random, pre-generated) are shared by both, and each
 // thread walks the order from its own offset. Times are wall-clock (UseRealTime), so the
 // 2-thread rate is what the two threads did together. After the run, the tickcache / floor
-// ratio of each workload and thread count is printed: absolute rates drift between machines,
-// ratios measured in one run hold.
+// ratio of each workload and thread count is printed (medians over repetitions): absolute
+// rates drift between machines, ratios measured in one run hold.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
@@ -152,10 +153,19 @@ void RunWorkload(benchmark::State& state, Target* target, Workload workload) {
   }
 }
 
-struct Rate {
-  double tickcache = 0;
-  double floor = 0;
+// Every repetition's rate; the ratio table uses the medians (--benchmark_repetitions=N with
+// --benchmark_enable_random_interleaving spreads a busy machine's noise over both sides).
+struct Rates {
+  std::vector<double> tickcache;
+  std::vector<double> floor;
 };
+
+double Median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  size_t middle = values.size() / 2;
+  return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
+}
 
 // Prints as the console reporter does, and keeps each run's rate for the ratio table.
 class RatioReporter : public benchmark::ConsoleReporter {
@@ -171,14 +181,15 @@ class RatioReporter : public benchmark::ConsoleReporter {
       const std::string& name = run.run_name.function_name;  // "get_hit/tickcache"
       size_t slash = name.find('/');
       if (slash == std::string::npos) continue;
-      Rate& rate = rates_[{name.substr(0, slash), run.threads}];
-      (name.substr(slash + 1) == "tickcache" ? rate.tickcache : rate.floor) = counter->second.value;
+      Rates& rates = rates_[{name.substr(0, slash), run.threads}];
+      (name.substr(slash + 1) == "tickcache" ? rates.tickcache : rates.floor)
+          .push_back(counter->second.value);
     }
   }
-  const std::map<std::pair<std::string, int64_t>, Rate>& rates() const { return rates_; }
+  const std::map<std::pair<std::string, int64_t>, Rates>& rates() const { return rates_; }
 
  private:
-  std::map<std::pair<std::string, int64_t>, Rate> rates_;
+  std::map<std::pair<std::string, int64_t>, Rates> rates_;
 };
 
 std::string CpuModel() {
@@ -235,13 +246,16 @@ int main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
 
-  std::printf("\n| workload | threads | tickcache Mops/s | floor Mops/s | tickcache / floor |\n");
+  std::printf("\n(medians over repetitions)\n");
+  std::printf("| workload | threads | tickcache Mops/s | floor Mops/s | tickcache / floor |\n");
   std::printf("|---|---:|---:|---:|---:|\n");
-  for (const auto& [key, rate] : reporter.rates()) {
-    if (rate.tickcache <= 0 || rate.floor <= 0) continue;
+  for (const auto& [key, rates] : reporter.rates()) {
+    const double tickcache = Median(rates.tickcache);
+    const double floor = Median(rates.floor);
+    if (tickcache <= 0 || floor <= 0) continue;
     std::printf("| %s | %lld | %.2f | %.2f | %.2f |\n", key.first.c_str(),
-                static_cast<long long>(key.second), rate.tickcache / 1e6, rate.floor / 1e6,
-                rate.tickcache / rate.floor);
+                static_cast<long long>(key.second), tickcache / 1e6, floor / 1e6,
+                tickcache / floor);
   }
   return 0;
 }

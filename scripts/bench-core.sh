@@ -46,6 +46,7 @@ run "$build/bench/tickcache_memory_bench"
 if [ "$quick" -eq 1 ]; then
   run "$build/bench/tickcache_core_bench" --benchmark_min_time=0.2
 else
-  run "$build/bench/tickcache_core_bench"
+  run "$build/bench/tickcache_core_bench" --benchmark_repetitions=3 \
+    --benchmark_enable_random_interleaving=true
 fi
 exit "$status"
