@@ -448,15 +448,18 @@ Status FileStore::Replay() {
     file_bytes_ = position;
   }
 
-  // The last put of a key wins (an overwrite whose old record was not yet released).
+  // In file order, the last put of a key wins (an overwrite whose old record was not yet
+  // released when the process stopped).
+  std::vector<uint64_t> offsets;
+  offsets.reserve(puts.size());
+  for (const auto& [offset, put] : puts) offsets.push_back(offset);
+  std::sort(offsets.begin(), offsets.end());
   std::unordered_map<std::string_view, uint64_t> latest;
-  for (const auto& [offset, put] : puts) {
-    auto [it, inserted] = latest.emplace(put.key, offset);
-    if (!inserted && it->second < offset) it->second = offset;
-  }
+  for (uint64_t offset : offsets) latest[puts[offset].key] = offset;
   const int64_t now_ms = WallClockNowMs();
   std::vector<uint64_t> survivors;
-  for (const auto& [offset, put] : puts) {
+  for (uint64_t offset : offsets) {
+    const PendingPut& put = puts[offset];
     if (latest[put.key] != offset) {
       ++superseded_dropped_;
     } else if (put.stale_until_ms <= now_ms) {
@@ -465,7 +468,6 @@ Status FileStore::Replay() {
       survivors.push_back(offset);
     }
   }
-  std::sort(survivors.begin(), survivors.end());
   live_bytes_ = kLogHeaderBytes;
   slots_.reserve(survivors.size());
   recovered_.resize(survivors.size());
