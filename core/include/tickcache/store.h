@@ -73,7 +73,10 @@ StoreFactory MemoryStoreFactory();
 // Keys in memory, entries appended to one log file per shard under `directory`; the files
 // are compacted so they stay under `max_file_bytes` in all (0: twice the live data), expired
 // and released entries are dropped, and a cache built on the same directory after a restart
-// starts with the entries that were live. Native builds only (kUnsupported in wasm).
+// starts with the entries that were live. Persisted times are wall-clock milliseconds and
+// entries already past their grace by the wall clock are dropped at open, so a cache on a
+// file store should run on wall time (tests: a ManualClock started at SystemClock()'s now).
+// Native builds only (kUnsupported in wasm).
 StoreFactory FileStoreFactory(std::string directory, uint64_t max_file_bytes = 0);
 
 }  // namespace tickcache
