@@ -147,11 +147,18 @@ struct ReplayResult {
   }
 };
 
-// Replays `keys` through a fresh cache of `capacity` entries under `policy`.
+// Replays hash with this fixed seed so a table is the same run after run (the admission
+// policy's sketch collisions depend on the seed; production caches draw theirs at random).
+inline constexpr uint64_t kReplayHashSeed = 0x7469636b63616368ULL;  // "tickcach"
+
+// Replays `keys` through a fresh cache of `capacity` entries under `policy`; `hash_seed` 0
+// means the per-process random seed.
 inline tickcache::Result<ReplayResult> ReplayTrace(const std::vector<uint64_t>& keys,
                                                    tickcache::PolicyKind policy,
-                                                   uint64_t capacity) {
+                                                   uint64_t capacity,
+                                                   uint64_t hash_seed = kReplayHashSeed) {
   tickcache::Options options;
+  options.hash_seed = hash_seed;
   options.max_entries = capacity;
   options.policy = policy;
   options.shards = 1;

@@ -82,7 +82,7 @@ class ShardedCache final : public Cache {
 
   Lookup Get(std::string_view key, std::string* value) override {
     if (!ValidKey(key)) return {};
-    uint64_t hash = HashKey(key);
+    uint64_t hash = Hash(key);
     Guarded& g = ShardFor(hash);
     int64_t now = Now();
     MutexLock lock(g.mutex);
@@ -91,7 +91,7 @@ class ShardedCache final : public Cache {
 
   Lookup Peek(std::string_view key, std::string* value) const override {
     if (!ValidKey(key)) return {};
-    uint64_t hash = HashKey(key);
+    uint64_t hash = Hash(key);
     Guarded& g = ShardFor(hash);
     int64_t now = Now();
     MutexLock lock(g.mutex);
@@ -113,7 +113,7 @@ class ShardedCache final : public Cache {
 
   bool Delete(std::string_view key) override {
     if (!ValidKey(key)) return false;
-    uint64_t hash = HashKey(key);
+    uint64_t hash = Hash(key);
     Guarded& g = ShardFor(hash);
     MutexLock lock(g.mutex);
     return g.shard->Delete(key, hash);
@@ -208,7 +208,7 @@ class ShardedCache final : public Cache {
       EntryWrite w;
       w.key = e.key;
       w.value = e.value;
-      w.hash = HashKey(e.key);
+      w.hash = Hash(e.key);
       w.fresh_until_ms = std::min(e.fresh_until_ms, kNeverMs);
       w.stale_until_ms = std::min(e.stale_until_ms, kNeverMs);
       w.tags = &e.tags;
@@ -251,6 +251,7 @@ class ShardedCache final : public Cache {
   };
 
   int64_t Now() const { return options_.clock->NowMs(); }
+  uint64_t Hash(std::string_view key) const { return HashKey(key, options_.hash_seed); }
 
   Guarded& ShardFor(uint64_t hash) const {
     // The index uses the low 32 bits and the top 5; shards take bits from the middle.
@@ -327,7 +328,7 @@ class ShardedCache final : public Cache {
 
     write->key = key;
     write->value = value;
-    write->hash = HashKey(key);
+    write->hash = Hash(key);
     write->fresh_until_ms = ttl == kNoExpiry ? kNeverMs : std::min(now + ttl, kNeverMs);
     write->stale_until_ms = write->fresh_until_ms >= kNeverMs
                                 ? kNeverMs
@@ -370,6 +371,7 @@ Result<std::unique_ptr<Cache>> Cache::Create(Options options) {
   Status status = ValidateOptions(options);
   if (!status.ok()) return status;
   if (options.clock == nullptr) options.clock = SystemClock();
+  if (options.hash_seed == 0) options.hash_seed = HashSeed();
   if (!options.store) options.store = MemoryStoreFactory();
   uint32_t shard_count = ChooseShards(options);
   if (options.max_entries != 0 && options.max_entries < shard_count) {
@@ -386,6 +388,7 @@ Result<std::unique_ptr<Cache>> Cache::Create(Options options) {
     limits.max_entries = ShareOf(options.max_entries, shard_count, i);
     limits.max_bytes = ShareOf(options.max_bytes, shard_count, i);
     limits.namespace_separator = options.namespace_separator;
+    limits.hash_seed = options.hash_seed;
     shards.push_back(MakeShard(options.policy, limits, std::move(store).value(), now));
   }
   return std::unique_ptr<Cache>(new ShardedCache(std::move(options), std::move(shards)));

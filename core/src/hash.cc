@@ -32,6 +32,10 @@ uint64_t HashKey(std::string_view key) {
   return XXH3_64bits_withSeed(key.data(), key.size(), seed);
 }
 
+uint64_t HashKey(std::string_view key, uint64_t seed) {
+  return XXH3_64bits_withSeed(key.data(), key.size(), seed);
+}
+
 const char* HashName() { return "XXH3-64 (per-process random seed)"; }
 
 }  // namespace tickcache

@@ -58,7 +58,13 @@ const char* GetVarint(const char* p, uint32_t* v) {
 
 class MemoryStore final : public Store {
  public:
-  MemoryStore() : class_sizes_(MakeClassSizes()), classes_(class_sizes_.size()) {}
+  MemoryStore() : class_sizes_(MakeClassSizes()), classes_(class_sizes_.size()) {
+    for (uint32_t size : class_sizes_) {
+      uint32_t shift = 0;
+      while ((size_t{2} << shift) * size <= kPageBytes) ++shift;
+      page_shift_.push_back(shift);
+    }
+  }
 
   Result<StoreHandle> Put(std::string_view key, std::string_view value,
                           const StoredMeta& /*meta*/) override {
@@ -160,14 +166,14 @@ class MemoryStore final : public Store {
     }
     return static_cast<uint32_t>(lo);
   }
-  size_t BlocksPerPage(uint32_t cls) const {
-    size_t n = kPageBytes / class_sizes_[cls];
-    return n < 1 ? 1 : n;
-  }
-  size_t PageBytesFor(uint32_t cls) const { return BlocksPerPage(cls) * class_sizes_[cls]; }
+  // Blocks per page is a power of two so finding a block is a shift and a mask: this sits
+  // on every lookup's path (the index compares keys through Key()).
+  uint32_t PageShift(uint32_t cls) const { return page_shift_[cls]; }
+  size_t PageBytesFor(uint32_t cls) const { return (size_t{1} << page_shift_[cls]) * class_sizes_[cls]; }
   char* BlockIn(uint32_t cls, uint32_t index) const {
-    size_t per_page = BlocksPerPage(cls);
-    return classes_[cls].pages[index / per_page].get() + (index % per_page) * class_sizes_[cls];
+    uint32_t shift = page_shift_[cls];
+    return classes_[cls].pages[index >> shift].get() +
+           (index & ((1u << shift) - 1)) * class_sizes_[cls];
   }
   const char* Block(StoreHandle handle) const {
     uint32_t cls = handle >> kIndexBits;
@@ -186,7 +192,7 @@ class MemoryStore final : public Store {
       index = c.free_head - 1;
       std::memcpy(&c.free_head, BlockIn(cls, index), sizeof(uint32_t));
     } else {
-      size_t per_page = BlocksPerPage(cls);
+      size_t per_page = size_t{1} << PageShift(cls);
       if (c.carved == c.pages.size() * per_page) {
         c.pages.emplace_back(new char[PageBytesFor(cls)]);
       }
@@ -214,6 +220,7 @@ class MemoryStore final : public Store {
   }
 
   std::vector<uint32_t> class_sizes_;
+  std::vector<uint32_t> page_shift_;  // log2 of blocks per page, per class
   std::vector<SizeClass> classes_;
   std::vector<char*> large_;
   std::vector<uint32_t> large_free_;

@@ -32,7 +32,7 @@ class Shard final : public ShardBase {
   int64_t Weight(SlotId s) const {
     return weigh_by_bytes_ ? static_cast<int64_t>(Charge(s)) : 1;
   }
-  uint64_t HashOf(SlotId s) const { return HashKey(store_->Key(slots_[s].data)); }
+  uint64_t HashOf(SlotId s) const { return HashKey(store_->Key(slots_[s].data), limits_.hash_seed); }
 
   // --- ShardBase ---
   Lookup Get(std::string_view key, uint64_t hash, int64_t now, std::string* value) override {
@@ -323,7 +323,7 @@ class Shard final : public ShardBase {
   // expired meanwhile and evicting what no longer fits the bounds.
   void Adopt(int64_t now) {
     store_->Recover([&](const RecoveredEntry& e) {
-      uint64_t hash = HashKey(e.key);
+      uint64_t hash = HashKey(e.key, limits_.hash_seed);
       if (e.stale_until_ms <= now || Find(e.key, hash) != kNoSlot) {
         store_->Release(e.handle);
         return;

@@ -60,6 +60,10 @@ struct Options {
   uint32_t shards = 0;                         // 0: chosen from the bounds; a power of two
   char namespace_separator = ':';              // '\0' disables the namespace (prefix) index
   std::shared_ptr<const PolicyConfig> config;  // TTL rules applied when set() names no TTL
+  // 0: the per-process random seed (HashSeed()), which is what production wants. A fixed
+  // seed makes hit ratios reproducible run to run (benchmarks, trace tests) at the cost of
+  // letting whoever knows it choose colliding keys.
+  uint64_t hash_seed = 0;
 };
 
 enum class Freshness : uint8_t { kMiss = 0, kFresh = 1, kStale = 2 };
@@ -149,6 +153,7 @@ class Cache {
 // The hash used for sharding, the index and the frequency sketch: XXH3-64, seeded once per
 // process from the OS's random source so that chosen keys cannot flood one bucket.
 uint64_t HashKey(std::string_view key);
+uint64_t HashKey(std::string_view key, uint64_t seed);
 uint64_t HashSeed();
 const char* HashName();
 
