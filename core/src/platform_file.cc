@@ -29,7 +29,7 @@ struct Fault {
 Fault g_faults[static_cast<size_t>(FaultPoint::kCount)];
 
 // The errno an injected fault wants this call to fail with, or 0 to proceed normally.
-int TakeFault(FaultPoint point) {
+[[maybe_unused]] int TakeFault(FaultPoint point) {
   Fault& fault = g_faults[static_cast<size_t>(point)];
   int64_t countdown = fault.countdown.load(std::memory_order_relaxed);
   while (countdown >= 0) {
