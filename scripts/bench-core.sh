@@ -18,6 +18,9 @@ for arg in "$@"; do
   esac
 done
 
+# Installs what is missing (apt packages) first: this is the README's main command.
+[[ "${TICKCACHE_SKIP_SETUP:-0}" == 1 ]] || bash "$repo/scripts/setup.sh"
+
 launcher=()
 if command -v ccache >/dev/null 2>&1; then
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
