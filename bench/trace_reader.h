@@ -154,8 +154,7 @@ inline constexpr uint64_t kReplayHashSeed = 0x7469636b63616368ULL;  // "tickcach
 // Replays `keys` through a fresh cache of `capacity` entries under `policy`; `hash_seed` 0
 // means the per-process random seed.
 inline tickcache::Result<ReplayResult> ReplayTrace(const std::vector<uint64_t>& keys,
-                                                   tickcache::PolicyKind policy,
-                                                   uint64_t capacity,
+                                                   tickcache::PolicyKind policy, uint64_t capacity,
                                                    uint64_t hash_seed = kReplayHashSeed) {
   tickcache::Options options;
   options.hash_seed = hash_seed;

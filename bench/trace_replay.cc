@@ -377,7 +377,8 @@ int main(int argc, char** argv) {
   // Replays use a fixed seed (kReplayHashSeed) so the table is reproducible; with another
   // seed the admission-based columns move by a few tenths of a point, LRU's cannot.
   std::printf("\nhash: %s, replays seeded with %016llx (fixed, for reproducible tables)\n",
-              tickcache::HashName(), static_cast<unsigned long long>(tickcache_bench::kReplayHashSeed));
+              tickcache::HashName(),
+              static_cast<unsigned long long>(tickcache_bench::kReplayHashSeed));
   std::printf("machine: %s, %u hardware threads; %d replay threads\n", CpuModel().c_str(),
               std::thread::hardware_concurrency(), kReplayThreads);
   std::printf("time: %.2f s in all (%.2f s decoding %zu traces), %zu replays, %.1f M requests\n",

@@ -22,9 +22,12 @@ namespace tickcache {
 
 const char* PolicyKindName(PolicyKind kind) {
   switch (kind) {
-    case PolicyKind::kWTinyLfu: return "w-tinylfu";
-    case PolicyKind::kLru: return "lru";
-    case PolicyKind::kSieve: return "sieve";
+    case PolicyKind::kWTinyLfu:
+      return "w-tinylfu";
+    case PolicyKind::kLru:
+      return "lru";
+    case PolicyKind::kSieve:
+      return "sieve";
   }
   return "unknown";
 }
@@ -46,9 +49,9 @@ Status Invalid(ErrorCode code, std::string message) { return {code, std::move(me
 Status CheckTtl(const char* what, int64_t ms, bool allow_zero) {
   if (ms == kNoExpiry && std::string_view(what) == "ttl") return Status::Ok();
   if (ms < 0 || (!allow_zero && ms == 0) || ms > kMaxTtlMs) {
-    return Invalid(ErrorCode::kInvalidTtl,
-                   std::string(what) + " must be " + (allow_zero ? ">= 0" : "> 0") +
-                       " and at most 2^48 ms, got " + std::to_string(ms));
+    return Invalid(ErrorCode::kInvalidTtl, std::string(what) + " must be " +
+                                               (allow_zero ? ">= 0" : "> 0") +
+                                               " and at most 2^48 ms, got " + std::to_string(ms));
   }
   return Status::Ok();
 }
@@ -286,9 +289,9 @@ class ShardedCache final : public Cache {
                                                     std::to_string(options_.max_value_bytes));
     }
     if (tags.size() > kMaxTagsPerEntry) {
-      return Invalid(ErrorCode::kInvalidArgument,
-                     "an entry has at most " + std::to_string(kMaxTagsPerEntry) + " tags, got " +
-                         std::to_string(tags.size()));
+      return Invalid(ErrorCode::kInvalidArgument, "an entry has at most " +
+                                                      std::to_string(kMaxTagsPerEntry) +
+                                                      " tags, got " + std::to_string(tags.size()));
     }
     for (const std::string& tag : tags) {
       if (tag.empty() || tag.size() > options_.max_key_bytes) {
@@ -343,7 +346,9 @@ class ShardedCache final : public Cache {
 };
 
 Status ValidateOptions(const Options& o) {
-  auto bad = [](const std::string& message) { return Invalid(ErrorCode::kInvalidArgument, message); };
+  auto bad = [](const std::string& message) {
+    return Invalid(ErrorCode::kInvalidArgument, message);
+  };
   if (o.max_entries == 0 && o.max_bytes == 0) {
     return bad("set max_entries, max_bytes or both: an unbounded cache is a leak");
   }
@@ -375,9 +380,9 @@ Result<std::unique_ptr<Cache>> Cache::Create(Options options) {
   if (!options.store) options.store = MemoryStoreFactory();
   uint32_t shard_count = ChooseShards(options);
   if (options.max_entries != 0 && options.max_entries < shard_count) {
-    return Status(ErrorCode::kInvalidArgument, "max_entries " + std::to_string(options.max_entries) +
-                                                   " is smaller than the shard count " +
-                                                   std::to_string(shard_count));
+    return Status(ErrorCode::kInvalidArgument,
+                  "max_entries " + std::to_string(options.max_entries) +
+                      " is smaller than the shard count " + std::to_string(shard_count));
   }
   int64_t now = options.clock->NowMs();
   std::vector<std::unique_ptr<ShardBase>> shards;

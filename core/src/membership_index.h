@@ -51,7 +51,8 @@ class MembershipIndex {
     if (groups_[group].head != 0) nodes_[groups_[group].head].prev = node;
     groups_[group].head = node;
     ++groups_[group].count;
-    if (slot >= first_of_slot_.size()) first_of_slot_.resize(std::max<size_t>(slot + 1, first_of_slot_.size() * 2), 0);
+    if (slot >= first_of_slot_.size())
+      first_of_slot_.resize(std::max<size_t>(slot + 1, first_of_slot_.size() * 2), 0);
     nodes_[node].entry_next = first_of_slot_[slot];
     first_of_slot_[slot] = node;
   }
@@ -185,7 +186,8 @@ class MembershipIndex {
   }
 
   void AppendMembers(uint32_t group, std::vector<SlotId>* out) const {
-    for (uint32_t n = groups_[group].head; n != 0; n = nodes_[n].next) out->push_back(nodes_[n].slot);
+    for (uint32_t n = groups_[group].head; n != 0; n = nodes_[n].next)
+      out->push_back(nodes_[n].slot);
   }
 
   std::vector<Node> nodes_;

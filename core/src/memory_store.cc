@@ -36,7 +36,9 @@ std::vector<uint32_t> MakeClassSizes() {
   return sizes;  // the last id, 63, is "large": one allocation per block
 }
 
-size_t VarintSize(uint32_t v) { return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5; }
+size_t VarintSize(uint32_t v) {
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+}
 char* PutVarint(char* p, uint32_t v) {
   while (v >= 0x80) {
     *p++ = static_cast<char>((v & 0x7f) | 0x80);
@@ -169,7 +171,9 @@ class MemoryStore final : public Store {
   // Blocks per page is a power of two so finding a block is a shift and a mask: this sits
   // on every lookup's path (the index compares keys through Key()).
   uint32_t PageShift(uint32_t cls) const { return page_shift_[cls]; }
-  size_t PageBytesFor(uint32_t cls) const { return (size_t{1} << page_shift_[cls]) * class_sizes_[cls]; }
+  size_t PageBytesFor(uint32_t cls) const {
+    return (size_t{1} << page_shift_[cls]) * class_sizes_[cls];
+  }
   char* BlockIn(uint32_t cls, uint32_t index) const {
     uint32_t shift = page_shift_[cls];
     return classes_[cls].pages[index >> shift].get() +

@@ -288,10 +288,14 @@ class WTinyLfuPolicy {
 
   SlotId HeadOf(Queue q) const {
     switch (q) {
-      case Queue::kWindow: return window_head_;
-      case Queue::kProbation: return probation_head_;
-      case Queue::kProtected: return protected_head_;
-      case Queue::kNone: break;
+      case Queue::kWindow:
+        return window_head_;
+      case Queue::kProbation:
+        return probation_head_;
+      case Queue::kProtected:
+        return protected_head_;
+      case Queue::kNone:
+        break;
     }
     return kNoSlot;
   }

@@ -29,10 +29,10 @@ class Shard final : public ShardBase {
   }
 
   // --- what the policy asks of its host ---
-  int64_t Weight(SlotId s) const {
-    return weigh_by_bytes_ ? static_cast<int64_t>(Charge(s)) : 1;
+  int64_t Weight(SlotId s) const { return weigh_by_bytes_ ? static_cast<int64_t>(Charge(s)) : 1; }
+  uint64_t HashOf(SlotId s) const {
+    return HashKey(store_->Key(slots_[s].data), limits_.hash_seed);
   }
-  uint64_t HashOf(SlotId s) const { return HashKey(store_->Key(slots_[s].data), limits_.hash_seed); }
 
   // --- ShardBase ---
   Lookup Get(std::string_view key, uint64_t hash, int64_t now, std::string* value) override {
@@ -53,8 +53,7 @@ class Shard final : public ShardBase {
     return lookup;
   }
 
-  Lookup Peek(std::string_view key, uint64_t hash, int64_t now,
-              std::string* value) const override {
+  Lookup Peek(std::string_view key, uint64_t hash, int64_t now, std::string* value) const override {
     now = std::max(now, last_now_);
     SlotId s = Find(key, hash);
     if (s == kNoSlot || now >= slots_.StaleUntil(s)) return {};
@@ -66,7 +65,8 @@ class Shard final : public ShardBase {
     now = Monotonic(now);
     std::string_view ns = NamespaceOf(w.key);
     uint64_t memberships = (w.tags != nullptr ? w.tags->size() : 0) + (ns.empty() ? 0 : 1);
-    uint64_t charge = w.key.size() + w.value.size() + kEntryChargeBytes + kTagChargeBytes * memberships;
+    uint64_t charge =
+        w.key.size() + w.value.size() + kEntryChargeBytes + kTagChargeBytes * memberships;
     if (limits_.max_bytes != 0 && charge > limits_.max_bytes) {
       return Status(ErrorCode::kEntryTooLarge,
                     "entry charges " + std::to_string(charge) + " bytes, more than the " +
@@ -122,9 +122,8 @@ class Shard final : public ShardBase {
   }
 
   uint64_t InvalidatePrefix(std::string_view prefix) override {
-    return InvalidateMatching(prefix, [prefix](std::string_view key) {
-      return key.substr(0, prefix.size()) == prefix;
-    });
+    return InvalidateMatching(
+        prefix, [prefix](std::string_view key) { return key.substr(0, prefix.size()) == prefix; });
   }
 
   uint64_t InvalidateGlob(std::string_view glob, std::string_view literal_prefix) override {
@@ -259,11 +258,21 @@ class Shard final : public ShardBase {
     --entries_;
     bytes_ -= charge;
     switch (cause) {
-      case Cause::kDeleted: ++deletes_; break;
-      case Cause::kEvicted: ++evictions_; break;
-      case Cause::kRejected: ++rejections_; break;
-      case Cause::kExpired: ++expirations_; break;
-      case Cause::kInvalidated: ++invalidations_; break;
+      case Cause::kDeleted:
+        ++deletes_;
+        break;
+      case Cause::kEvicted:
+        ++evictions_;
+        break;
+      case Cause::kRejected:
+        ++rejections_;
+        break;
+      case Cause::kExpired:
+        ++expirations_;
+        break;
+      case Cause::kInvalidated:
+        ++invalidations_;
+        break;
     }
   }
 

@@ -41,8 +41,7 @@ class TimerWheel {
   // reschedules the others of every bucket that turned. deadline(slot) reads a slot's time.
   // With `exact`, also sweeps the current finest bucket, so nothing due is left behind.
   template <typename Deadline, typename Expire>
-  void Advance(SlotTable& slots, int64_t now_ms, bool exact, Deadline&& deadline,
-               Expire&& expire) {
+  void Advance(SlotTable& slots, int64_t now_ms, bool exact, Deadline&& deadline, Expire&& expire) {
     if (now_ms < now_ms_) return;  // a clock stepping back never revives anything
     int64_t previous = now_ms_;
     now_ms_ = now_ms;

@@ -36,9 +36,7 @@ void RunMillionOps(PolicyKind policy, uint32_t shards, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::string value;
   const char* namespaces[] = {"price:latest:", "feed:", "feed:7:", "", "symbol:info:"};
-  auto random_key = [&] {
-    return namespaces[rng() % 5] + std::to_string(rng() % 3000);
-  };
+  auto random_key = [&] { return namespaces[rng() % 5] + std::to_string(rng() % 3000); };
   auto random_tags = [&] {
     std::vector<std::string> tags;
     for (uint64_t n = rng() % 3; n > 0; --n) tags.push_back("t" + std::to_string(rng() % 20));

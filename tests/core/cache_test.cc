@@ -164,7 +164,9 @@ class CountingStore final : public Store {
     return inner_->Key(h);
   }
   uint32_t ValueSize(StoreHandle h) const override { return inner_->ValueSize(h); }
-  Status ReadValue(StoreHandle h, std::string* out) const override { return inner_->ReadValue(h, out); }
+  Status ReadValue(StoreHandle h, std::string* out) const override {
+    return inner_->ReadValue(h, out);
+  }
   void Release(StoreHandle h) override { inner_->Release(h); }
   void ReleaseAll() override { inner_->ReleaseAll(); }
   uint64_t OverheadBytes() const override { return inner_->OverheadBytes(); }
@@ -182,12 +184,16 @@ TEST(CacheInvalidation, TagsAndPrefixesTouchOnlyWhatTheyRemove) {
   o.clock = std::make_shared<ManualClock>();
   o.store = [&](uint32_t i, uint32_t n) -> Result<std::unique_ptr<Store>> {
     Result<std::unique_ptr<Store>> inner = MemoryStoreFactory()(i, n);
-    return std::unique_ptr<Store>(std::make_unique<CountingStore>(std::move(inner).value(), &key_reads));
+    return std::unique_ptr<Store>(
+        std::make_unique<CountingStore>(std::move(inner).value(), &key_reads));
   };
   auto cache = MustCreate(o);
   for (int i = 0; i < 100'000; ++i) {
-    std::string key = (i < 1000 ? "hot:" : "cold:" + std::to_string(i % 50) + ":") + std::to_string(i);
-    ASSERT_TRUE(cache->Set(key, "v", Tags({i % 100 == 0 ? "t:hot" : "t:cold" + std::to_string(i % 7)})).ok());
+    std::string key =
+        (i < 1000 ? "hot:" : "cold:" + std::to_string(i % 50) + ":") + std::to_string(i);
+    ASSERT_TRUE(
+        cache->Set(key, "v", Tags({i % 100 == 0 ? "t:hot" : "t:cold" + std::to_string(i % 7)}))
+            .ok());
   }
   key_reads = 0;
   EXPECT_EQ(cache->InvalidateTag("t:hot"), 1000u);
@@ -215,8 +221,9 @@ TEST(CacheFileStore, ReopensWithItsEntriesAfterARestart) {
     {
       auto cache = MustCreate(o);
       for (int i = 0; i < 100; ++i) {
-        ASSERT_TRUE(cache->Set("k:" + std::to_string(i), "value " + std::to_string(i),
-                               Ttl(i < 10 ? 1000 : 3'600'000, 0, {i % 2 ? "odd" : "even"}))
+        ASSERT_TRUE(cache
+                        ->Set("k:" + std::to_string(i), "value " + std::to_string(i),
+                              Ttl(i < 10 ? 1000 : 3'600'000, 0, {i % 2 ? "odd" : "even"}))
                         .ok());
       }
       ASSERT_TRUE(cache->Delete("k:50"));

@@ -41,11 +41,20 @@ TEST(Concurrency, MixedOperationsFromEightThreadsKeepBoundsAndOwnKeys) {
         switch (rng() % 8) {
           case 0:
           case 1:
-          case 2: (void)cache->Set(key, std::string(rng() % 200, 'x'), Tags({"g" + std::to_string(rng() % 4)})); break;
+          case 2:
+            (void)cache->Set(key, std::string(rng() % 200, 'x'),
+                             Tags({"g" + std::to_string(rng() % 4)}));
+            break;
           case 3:
-          case 4: cache->Get(key, &value); break;
-          case 5: cache->Delete(key); break;
-          case 6: if (rng() % 50 == 0) cache->InvalidateTag("g" + std::to_string(rng() % 4)); break;
+          case 4:
+            cache->Get(key, &value);
+            break;
+          case 5:
+            cache->Delete(key);
+            break;
+          case 6:
+            if (rng() % 50 == 0) cache->InvalidateTag("g" + std::to_string(rng() % 4));
+            break;
           case 7:
             if (rng() % 20 == 0) clock->Advance(10);
             if (rng() % 50 == 0) cache->RunMaintenance();

@@ -17,8 +17,8 @@ namespace {
 
 using testing_support::GetValue;
 using testing_support::MustCreate;
-using testing_support::TempDir;
 using testing_support::Tags;
+using testing_support::TempDir;
 using testing_support::Ttl;
 
 template <PolicyKind P, bool FileBacked>
@@ -48,10 +48,10 @@ class Conformance : public ::testing::Test {
   std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>();
 };
 
-using Setups = ::testing::Types<
-    Setup<PolicyKind::kWTinyLfu, false>, Setup<PolicyKind::kLru, false>,
-    Setup<PolicyKind::kSieve, false>, Setup<PolicyKind::kWTinyLfu, true>,
-    Setup<PolicyKind::kLru, true>, Setup<PolicyKind::kSieve, true>>;
+using Setups =
+    ::testing::Types<Setup<PolicyKind::kWTinyLfu, false>, Setup<PolicyKind::kLru, false>,
+                     Setup<PolicyKind::kSieve, false>, Setup<PolicyKind::kWTinyLfu, true>,
+                     Setup<PolicyKind::kLru, true>, Setup<PolicyKind::kSieve, true>>;
 class SetupNames {
  public:
   template <typename S>
@@ -168,10 +168,10 @@ TYPED_TEST(Conformance, TagInvalidationRemovesExactlyItsMembers) {
 
 TYPED_TEST(Conformance, PrefixInvalidationRemovesExactlyMatchingKeys) {
   auto cache = this->Make(1000, 0, 4);
-  std::vector<std::string> keys = {"price:latest:AAPL", "price:latest:AMZN", "price:latest:MSFT",
-                                   "price:hist:AAPL",   "feed:1:a",          "feed:1:b",
-                                   "feed:12:a",         "feed:2:a",          "plainkey",
-                                   "plain",             "leaderboard:top"};
+  std::vector<std::string> keys = {
+      "price:latest:AAPL", "price:latest:AMZN", "price:latest:MSFT", "price:hist:AAPL", "feed:1:a",
+      "feed:1:b",          "feed:12:a",         "feed:2:a",          "plainkey",        "plain",
+      "leaderboard:top"};
   auto fill = [&] {
     for (const auto& k : keys) ASSERT_TRUE(cache->Set(k, "v").ok());
   };
@@ -215,9 +215,15 @@ TYPED_TEST(Conformance, BoundsHoldUnderRandomChurn) {
     std::string value(rng() % 400, 'x');
     switch (rng() % 4) {
       case 0:
-      case 1: ASSERT_TRUE(cache->Set(key, value, Ttl(1 + rng() % 5000, rng() % 1000)).ok()); break;
-      case 2: GetValue(*cache, key); break;
-      case 3: this->clock_->Advance(static_cast<int64_t>(rng() % 100)); break;
+      case 1:
+        ASSERT_TRUE(cache->Set(key, value, Ttl(1 + rng() % 5000, rng() % 1000)).ok());
+        break;
+      case 2:
+        GetValue(*cache, key);
+        break;
+      case 3:
+        this->clock_->Advance(static_cast<int64_t>(rng() % 100));
+        break;
     }
     ASSERT_LE(cache->Entries(), 64u);
     ASSERT_LE(cache->Bytes(), 16u * 1024);
@@ -228,7 +234,8 @@ TYPED_TEST(Conformance, BoundsHoldUnderRandomChurn) {
 
 TYPED_TEST(Conformance, ClearRemovesEverythingAndTheCacheGoesOn) {
   auto cache = this->Make(100, 0, 2);
-  for (int i = 0; i < 50; ++i) ASSERT_TRUE(cache->Set("c:" + std::to_string(i), "v", Ttl(1000)).ok());
+  for (int i = 0; i < 50; ++i)
+    ASSERT_TRUE(cache->Set("c:" + std::to_string(i), "v", Ttl(1000)).ok());
   EXPECT_EQ(cache->Clear(), 50u);
   EXPECT_EQ(cache->Entries(), 0u);
   EXPECT_EQ(cache->Bytes(), 0u);

@@ -17,7 +17,8 @@ namespace tickcache::testing_support {
 class TempDir {
  public:
   TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "tickcache-test-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "tickcache-test-XXXXXX").string();
     char* made = mkdtemp(pattern.data());
     EXPECT_NE(made, nullptr);
     path_ = pattern;
