@@ -405,7 +405,6 @@ class OpsHarness {
     SetOptions options;
     options.ttl_ms = ConsumeDuration(fdp_, /*is_ttl=*/true);
     options.grace_ms = ConsumeDuration(fdp_, /*is_ttl=*/false);
-      options.grace_ms = int64_t{1} << 40;  // HACK
     const int tags = fdp_.ConsumeIntegralInRange<int>(0, 3);
     for (int i = 0; i < tags; ++i) options.tags.push_back(ConsumeTag(fdp_));
     return options;
