@@ -24,8 +24,10 @@ PACKAGES=(
   emscripten node-acorn
   redis-server chromium chromium-driver
 )
-# npm comes in only once there is a package to install with it.
-if [[ -f "$ROOT/package.json" ]]; then
+# npm is needed only once there is a package to install with it. The machine's Node.js
+# (NodeSource's nodejs package) ships its own npm, and Debian's npm package would fight it,
+# so Debian's pair comes in only where no npm exists at all.
+if [[ -f "$ROOT/package.json" ]] && ! command -v npm >/dev/null; then
   PACKAGES+=(nodejs npm)
 fi
 
@@ -71,6 +73,7 @@ if [[ -f "$ROOT/package.json" ]]; then
     tc_log "node_modules matches package-lock.json"
   else
     (cd "$ROOT" && npm ci --no-audit --no-fund </dev/null)
+    mkdir -p "$ROOT/node_modules"
     printf '%s\n' "$want" >"$stamp"
     tc_log "installed node_modules (npm ci)"
   fi
