@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "machine_info.h"
 #include "tickcache/cache.h"
 
 namespace {
@@ -192,18 +193,6 @@ class RatioReporter : public benchmark::ConsoleReporter {
   std::map<std::pair<std::string, int64_t>, Rates> rates_;
 };
 
-std::string CpuModel() {
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(cpuinfo, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      size_t colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
-    }
-  }
-  return "unknown CPU";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -239,8 +228,8 @@ int main(int argc, char** argv) {
         ->UseRealTime();
   }
 
-  std::printf("machine: %s; %zu resident keys, 16-byte keys, %zu-byte values\n", CpuModel().c_str(),
-              kResidentKeys, kValueBytes);
+  std::printf("machine: %s; %zu resident keys, 16-byte keys, %zu-byte values\n",
+              tickcache_bench::CpuModel().c_str(), kResidentKeys, kValueBytes);
   std::printf("floor: std::unordered_map<std::string, std::string> under one std::mutex\n");
   RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);

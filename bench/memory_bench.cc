@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "machine_info.h"
 #include "tickcache/cache.h"
 #include "tickcache/clock.h"
 
@@ -54,18 +55,6 @@ const PolicyName kPolicies[] = {
 size_t HeapInUse() {
   struct mallinfo2 info = mallinfo2();
   return info.uordblks + info.hblkhd;
-}
-
-std::string CpuModel() {
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(cpuinfo, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      size_t colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
-    }
-  }
-  return "unknown CPU";
 }
 
 [[noreturn]] void Die(const std::string& what, const tickcache::Status& status) {
@@ -185,7 +174,7 @@ int main(int argc, char** argv) {
     }
   }
   bool all_pass = true;
-  std::printf("machine: %s, %u hardware threads\n\n", CpuModel().c_str(),
+  std::printf("machine: %s, %u hardware threads\n\n", tickcache_bench::CpuModel().c_str(),
               std::thread::hardware_concurrency());
 
   // ---- (a) per-entry overhead ----

@@ -28,6 +28,7 @@
 
 #include "trace_reader.h"
 
+#include "machine_info.h"
 #include "tickcache/cache.h"
 
 #ifndef TICKCACHE_TRACES_DIR
@@ -123,18 +124,6 @@ bool PolicySelected(const PolicyColumn& column, const std::string& wanted) {
     start = bar + 1;
   }
   return false;
-}
-
-std::string CpuModel() {
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(cpuinfo, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      size_t colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
-    }
-  }
-  return "unknown CPU";
 }
 
 // Runs job(i) for i in [0, count) on `threads` threads.
@@ -379,8 +368,9 @@ int main(int argc, char** argv) {
   std::printf("\nhash: %s, replays seeded with %016llx (fixed, for reproducible tables)\n",
               tickcache::HashName(),
               static_cast<unsigned long long>(tickcache_bench::kReplayHashSeed));
-  std::printf("machine: %s, %u hardware threads; %d replay threads\n", CpuModel().c_str(),
-              std::thread::hardware_concurrency(), kReplayThreads);
+  std::printf("machine: %s, %u hardware threads; %d replay threads\n",
+              tickcache_bench::CpuModel().c_str(), std::thread::hardware_concurrency(),
+              kReplayThreads);
   std::printf("time: %.2f s in all (%.2f s decoding %zu traces), %zu replays, %.1f M requests\n",
               total_seconds, decode_seconds, trace_names.size(), jobs.size(),
               static_cast<double>(requests_replayed.load()) / 1e6);

@@ -52,6 +52,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "little_endian.h"
 #include "platform_file.h"
 #include "tickcache/store.h"
 
@@ -73,36 +74,6 @@ constexpr uint64_t kAutoSlackBytes = 1 << 20;
 constexpr size_t kIoChunkBytes = 1 << 20;
 
 enum RecordType : uint8_t { kPut = 1, kRelease = 2, kTouch = 3 };
-
-template <typename T>
-void AppendLe(std::string* out, T value) {
-  using U = std::make_unsigned_t<T>;
-  U bits = static_cast<U>(value);
-  for (size_t i = 0; i < sizeof(T); ++i) {
-    out->push_back(static_cast<char>(bits & 0xff));
-    bits = static_cast<U>(bits >> 8);
-  }
-}
-
-template <typename T>
-T LoadLe(const char* in) {
-  using U = std::make_unsigned_t<T>;
-  U bits = 0;
-  for (size_t i = sizeof(T); i-- > 0;) {
-    bits = static_cast<U>((bits << 8) | static_cast<unsigned char>(in[i]));
-  }
-  return static_cast<T>(bits);
-}
-
-template <typename T>
-void StoreLe(char* out, T value) {
-  using U = std::make_unsigned_t<T>;
-  U bits = static_cast<U>(value);
-  for (size_t i = 0; i < sizeof(T); ++i) {
-    out[i] = static_cast<char>(bits & 0xff);
-    bits = static_cast<U>(bits >> 8);
-  }
-}
 
 uint32_t Checksum(const char* data, size_t size) {
   return static_cast<uint32_t>(XXH3_64bits(data, size));

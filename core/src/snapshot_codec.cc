@@ -5,6 +5,8 @@
 // reserve memory; only a document that passed it (checksum included) is copied out.
 #include "snapshot_codec.h"
 
+#include "little_endian.h"
+
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
@@ -21,28 +23,6 @@ constexpr uint64_t kMaxKeyBytes = std::numeric_limits<uint16_t>::max();
 constexpr uint64_t kMaxTagBytes = std::numeric_limits<uint16_t>::max();
 constexpr uint64_t kMaxTags = std::numeric_limits<uint16_t>::max();
 constexpr uint64_t kMaxValueBytes = std::numeric_limits<uint32_t>::max();
-
-template <typename T>
-void PutLittleEndian(std::string* out, T value) {
-  using U = std::make_unsigned_t<T>;
-  U bits = static_cast<U>(value);
-  char buffer[sizeof(T)];
-  for (size_t i = 0; i < sizeof(T); ++i) {
-    buffer[i] = static_cast<char>(bits & 0xff);
-    bits = static_cast<U>(bits >> 8);
-  }
-  out->append(buffer, sizeof(T));
-}
-
-template <typename T>
-T GetLittleEndian(const char* in) {
-  using U = std::make_unsigned_t<T>;
-  U bits = 0;
-  for (size_t i = sizeof(T); i-- > 0;) {
-    bits = static_cast<U>((bits << 8) | static_cast<unsigned char>(in[i]));
-  }
-  return static_cast<T>(bits);
-}
 
 std::string Hex(uint64_t value) {
   static const char kDigits[] = "0123456789abcdef";
@@ -66,7 +46,7 @@ class Cursor {
   template <typename T>
   bool Read(T* value) {
     if (remaining() < sizeof(T)) return false;
-    *value = GetLittleEndian<T>(bytes_.data() + position_);
+    *value = LoadLe<T>(bytes_.data() + position_);
     position_ += sizeof(T);
     return true;
   }
@@ -164,8 +144,8 @@ Status ValidateStructure(std::string_view body, uint64_t count) {
 
 SnapshotWriter::SnapshotWriter() {
   bytes_.append(kSnapshotMagic, sizeof(kSnapshotMagic));
-  PutLittleEndian<uint32_t>(&bytes_, kSnapshotFormatVersion);
-  PutLittleEndian<uint64_t>(&bytes_, 0);  // the entry count, set by Finish
+  AppendLe<uint32_t>(&bytes_, kSnapshotFormatVersion);
+  AppendLe<uint64_t>(&bytes_, 0);  // the entry count, set by Finish
 }
 
 template <typename Tags>
@@ -195,15 +175,15 @@ Status SnapshotWriter::AddEntry(std::string_view key, std::string_view value,
                                                      " bytes, the format holds at most 65535");
     }
   }
-  PutLittleEndian<uint16_t>(&bytes_, static_cast<uint16_t>(key.size()));
-  PutLittleEndian<uint32_t>(&bytes_, static_cast<uint32_t>(value.size()));
-  PutLittleEndian<int64_t>(&bytes_, fresh_until_ms);
-  PutLittleEndian<int64_t>(&bytes_, stale_until_ms);
-  PutLittleEndian<uint16_t>(&bytes_, static_cast<uint16_t>(tags.size()));
+  AppendLe<uint16_t>(&bytes_, static_cast<uint16_t>(key.size()));
+  AppendLe<uint32_t>(&bytes_, static_cast<uint32_t>(value.size()));
+  AppendLe<int64_t>(&bytes_, fresh_until_ms);
+  AppendLe<int64_t>(&bytes_, stale_until_ms);
+  AppendLe<uint16_t>(&bytes_, static_cast<uint16_t>(tags.size()));
   bytes_.append(key);
   bytes_.append(value);
   for (const auto& tag : tags) {
-    PutLittleEndian<uint16_t>(&bytes_, static_cast<uint16_t>(tag.size()));
+    AppendLe<uint16_t>(&bytes_, static_cast<uint16_t>(tag.size()));
     bytes_.append(tag);
   }
   ++entry_count_;
@@ -226,9 +206,9 @@ Status SnapshotWriter::Add(const SnapshotEntry& entry) {
 
 std::string SnapshotWriter::Finish() {
   std::string count;
-  PutLittleEndian<uint64_t>(&count, entry_count_);
+  AppendLe<uint64_t>(&count, entry_count_);
   bytes_.replace(kCountOffset, count.size(), count);
-  PutLittleEndian<uint64_t>(&bytes_, XXH3_64bits(bytes_.data(), bytes_.size()));
+  AppendLe<uint64_t>(&bytes_, XXH3_64bits(bytes_.data(), bytes_.size()));
   std::string done = std::move(bytes_);
   *this = SnapshotWriter();
   return done;
@@ -251,15 +231,15 @@ Result<std::vector<SnapshotEntry>> DecodeSnapshot(std::string_view bytes) {
                    std::to_string(kSnapshotHeaderBytes + kSnapshotChecksumBytes) +
                    " bytes (header and checksum)");
   }
-  const uint32_t version = GetLittleEndian<uint32_t>(bytes.data() + sizeof(kSnapshotMagic));
+  const uint32_t version = LoadLe<uint32_t>(bytes.data() + sizeof(kSnapshotMagic));
   if (version != kSnapshotFormatVersion) {
     return Corrupt("snapshot format version " + std::to_string(version) +
                    " is not supported (this build reads version " +
                    std::to_string(kSnapshotFormatVersion) + ")");
   }
-  const uint64_t count = GetLittleEndian<uint64_t>(bytes.data() + kCountOffset);
+  const uint64_t count = LoadLe<uint64_t>(bytes.data() + kCountOffset);
   const std::string_view body = bytes.substr(0, bytes.size() - kSnapshotChecksumBytes);
-  const uint64_t stored = GetLittleEndian<uint64_t>(bytes.data() + body.size());
+  const uint64_t stored = LoadLe<uint64_t>(bytes.data() + body.size());
   const uint64_t computed = XXH3_64bits(body.data(), body.size());
   Status structure = ValidateStructure(body, count);
   if (stored != computed) {
