@@ -5,6 +5,7 @@
 // call changes nothing; per-shard bounds add up exactly to the cache's bounds; a shard is
 // only ever entered with its lock held.
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <set>
 #include <string>
@@ -50,8 +51,9 @@ Status CheckTtl(const char* what, int64_t ms, bool allow_zero) {
   if (ms == kNoExpiry && std::string_view(what) == "ttl") return Status::Ok();
   if (ms < 0 || (!allow_zero && ms == 0) || ms > kMaxTtlMs) {
     return Invalid(ErrorCode::kInvalidTtl, std::string(what) + " must be " +
-                                               (allow_zero ? ">= 0" : "> 0") +
-                                               " and at most 2^48 ms, got " + std::to_string(ms));
+                                               (allow_zero ? ">= 0" : "> 0") + " and at most " +
+                                               std::to_string(kMaxTtlMs) + " ms, got " +
+                                               std::to_string(ms));
   }
   return Status::Ok();
 }
@@ -76,8 +78,9 @@ uint64_t ShareOf(uint64_t total, uint32_t shards, uint32_t index) {
 
 class ShardedCache final : public Cache {
  public:
-  ShardedCache(Options options, std::vector<std::unique_ptr<ShardBase>> shards)
+  ShardedCache(Options options, std::vector<std::unique_ptr<ShardBase>> shards, int64_t created_ms)
       : options_(std::move(options)),
+        latest_now_(created_ms),
         shard_count_(static_cast<uint32_t>(shards.size())),
         shards_(new Guarded[shards.size()]) {
     for (size_t i = 0; i < shards.size(); ++i) shards_[i].shard = std::move(shards[i]);
@@ -253,7 +256,16 @@ class ShardedCache final : public Cache {
     std::unique_ptr<ShardBase> shard;
   };
 
-  int64_t Now() const { return options_.clock->NowMs(); }
+  // The clock as this cache sees it: never earlier than a time it has already used, so a
+  // clock stepping back can neither revive an expired entry nor shorten a new one (deadlines
+  // are computed here and compared in the shards with the same clamped time).
+  int64_t Now() const {
+    int64_t now = options_.clock->NowMs();
+    int64_t seen = latest_now_.load(std::memory_order_relaxed);
+    while (now > seen && !latest_now_.compare_exchange_weak(seen, now, std::memory_order_relaxed)) {
+    }
+    return now > seen ? now : seen;
+  }
   uint64_t Hash(std::string_view key) const { return HashKey(key, options_.hash_seed); }
 
   Guarded& ShardFor(uint64_t hash) const {
@@ -341,6 +353,7 @@ class ShardedCache final : public Cache {
   }
 
   Options options_;
+  mutable std::atomic<int64_t> latest_now_;
   uint32_t shard_count_;
   std::unique_ptr<Guarded[]> shards_;
 };
@@ -396,7 +409,7 @@ Result<std::unique_ptr<Cache>> Cache::Create(Options options) {
     limits.hash_seed = options.hash_seed;
     shards.push_back(MakeShard(options.policy, limits, std::move(store).value(), now));
   }
-  return std::unique_ptr<Cache>(new ShardedCache(std::move(options), std::move(shards)));
+  return std::unique_ptr<Cache>(new ShardedCache(std::move(options), std::move(shards), now));
 }
 
 }  // namespace tickcache

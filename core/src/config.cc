@@ -259,7 +259,7 @@ Result<int64_t> ParseDurationField(const json& value, const std::string& path, D
     const uint64_t number = value.get<uint64_t>();
     if (number > static_cast<uint64_t>(kMaxTtlMs)) {
       return BadConfig(path, "must be <= " + std::to_string(kMaxTtlMs) +
-                                 " ms (about 8.9 years), got " + Shown(value));
+                                 " ms (about 68 years), got " + Shown(value));
     }
     ms = static_cast<int64_t>(number);
   } else if (value.is_number_integer()) {
@@ -267,7 +267,7 @@ Result<int64_t> ParseDurationField(const json& value, const std::string& path, D
     if (number < 0) return BadConfig(path, lower_bound + Shown(value));
     if (number > kMaxTtlMs) {
       return BadConfig(path, "must be <= " + std::to_string(kMaxTtlMs) +
-                                 " ms (about 8.9 years), got " + Shown(value));
+                                 " ms (about 68 years), got " + Shown(value));
     }
     ms = number;
   } else if (value.is_number_float()) {
@@ -280,7 +280,7 @@ Result<int64_t> ParseDurationField(const json& value, const std::string& path, D
     }
     if (number > static_cast<double>(kMaxTtlMs)) {
       return BadConfig(path, "must be <= " + std::to_string(kMaxTtlMs) +
-                                 " ms (about 8.9 years), got " + Shown(value));
+                                 " ms (about 68 years), got " + Shown(value));
     }
     ms = static_cast<int64_t>(number);
   } else {
@@ -487,7 +487,7 @@ Result<int64_t> ParseDuration(std::string_view text) {
   }
   const Status too_long(ErrorCode::kInvalidTtl,
                         "duration " + Quote(text) + " is beyond the maximum of " +
-                            std::to_string(kMaxTtlMs) + " ms (about 8.9 years)");
+                            std::to_string(kMaxTtlMs) + " ms (about 68 years)");
   int64_t count = 0;
   for (size_t i = 0; i < digits; ++i) {
     count = count * 10 + (text[i] - '0');

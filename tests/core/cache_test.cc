@@ -268,3 +268,42 @@ TEST(CacheSnapshot, FileSnapshotIsCrashSafeAndCorruptionIsReported) {
 
 }  // namespace
 }  // namespace tickcache
+
+namespace tickcache {
+namespace {
+
+TEST(CacheClock, ASteppedBackClockNeitherRevivesNorShortensEntries) {
+  auto clock = std::make_shared<ManualClock>();
+  Options o = Small(10);
+  o.clock = clock;
+  auto cache = MustCreate(o);
+  ASSERT_TRUE(cache->Set("short", "v", Ttl(100)).ok());
+  clock->Advance(200);
+  EXPECT_EQ(cache->Peek("short", nullptr).state, Freshness::kMiss);
+  clock->Advance(-150'000);  // NTP steps the clock back
+  EXPECT_EQ(cache->Peek("short", nullptr).state, Freshness::kMiss);
+  ASSERT_TRUE(cache->Set("new", "v", Ttl(1000)).ok());
+  std::string value;
+  Lookup l = cache->Get("new", &value);
+  EXPECT_EQ(l.state, Freshness::kFresh);
+  EXPECT_EQ(l.fresh_remaining_ms, 1000);
+}
+
+TEST(CacheClock, TheLongestGraceIsKeptToTheSecond) {
+  auto clock = std::make_shared<ManualClock>();
+  Options o = Small(10);
+  o.clock = clock;
+  auto cache = MustCreate(o);
+  ASSERT_TRUE(cache->Set("k", "v", Ttl(1000, kMaxTtlMs)).ok());
+  EXPECT_EQ(cache->Set("k2", "v", Ttl(1000, kMaxTtlMs + 1)).code(), ErrorCode::kInvalidTtl);
+  clock->Advance(kMaxTtlMs);
+  std::string value;
+  Lookup l = cache->Get("k", &value);
+  EXPECT_EQ(l.state, Freshness::kStale);
+  EXPECT_EQ(l.stale_remaining_ms, 1000);
+  clock->Advance(1000);
+  EXPECT_EQ(cache->Get("k", &value).state, Freshness::kMiss);
+}
+
+}  // namespace
+}  // namespace tickcache

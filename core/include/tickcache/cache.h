@@ -34,8 +34,9 @@ namespace tickcache {
 
 // TTL meaning "never goes stale by time".
 inline constexpr int64_t kNoExpiry = INT64_MAX;
-// Largest finite TTL or grace: about 8.9 years.
-inline constexpr int64_t kMaxTtlMs = int64_t{1} << 48;
+// Largest finite TTL or grace: 2^31 - 1 seconds, about 68 years. Entries keep graces past
+// 2^31 ms in whole seconds, and this is the most that encoding holds exactly.
+inline constexpr int64_t kMaxTtlMs = int64_t{2147483647} * 1000;
 // Bytes charged per entry beyond key and value, and per tag or namespace membership.
 inline constexpr uint64_t kEntryChargeBytes = 48;
 inline constexpr uint64_t kTagChargeBytes = 24;
