@@ -47,10 +47,21 @@ run_ctest() {
   local dir="$1"
   shift
   local log="$dir/ctest.log"
-  ctest --test-dir "$dir" --output-on-failure -j"$JOBS" --no-tests=error "$@" 2>&1 | tee "$log"
+  local results="$dir/gtest-results"
+  rm -rf "$results" && mkdir -p "$results"
+  GTEST_OUTPUT="xml:$results/" \
+    ctest --test-dir "$dir" --output-on-failure -j"$JOBS" --no-tests=error "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
   if grep -q -e 'The following tests did not run' -e '\*\*\*Skipped' -e 'Not Run' "$log"; then
     tc_log "some tests were skipped or not run (see above): a skipped test is a failing test"
+    return 1
+  fi
+  # A gtest filter that selects nothing passes silently (a '-' in a test name turns the rest
+  # of the name into an exclusion): every ctest test must have run a gtest test.
+  local empty
+  empty=$(grep -l '<testsuites tests="0"' "$results"/*.xml 2>/dev/null | head -n 3)
+  if [[ -n "$empty" ]]; then
+    tc_log "a ctest test ran no gtest test (its name does not select it): $empty"
     return 1
   fi
   return "$rc"
