@@ -80,12 +80,13 @@ TEST(TraceWTinyLfu, HoldsItsMeasuredHitRatiosOnSmallTraces) {
   // what the default policy reached when this test was written, less 0.5 pp: a change that
   // loses hit ratio fails here. Issue 2's targets (within 1 pp of LRU everywhere, gli@1000 >=
   // 50.5) are checked over the whole table by `tickcache_trace_replay`, which still reports
-  // gli@1000 (49.86) and sprite@400/800 (-1.44/-3.15 pp against LRU) short of them.
+  // gli@1000 (49.86) short of its target. sprite@200's floor was lowered from 46.9 when the
+  // ghost-driven window (policy.h) traded it for sprite@400/800 and orm-busy@1000.
   const std::map<std::string, double> floors = {
-      {"lirs-gli@250", 12.8},     {"lirs-gli@500", 31.4},    {"lirs-gli@1000", 49.3},
-      {"lirs-gli@2000", 57.4},    {"lirs-sprite@100", 27.2}, {"lirs-sprite@200", 46.9},
-      {"lirs-sprite@400", 68.8},  {"lirs-sprite@800", 84.9}, {"lirs-multi2@500", 46.1},
-      {"lirs-multi2@1000", 55.9}, {"lirs-multi2@2000", 67.6}};
+      {"lirs-gli@250", 14.0},     {"lirs-gli@500", 31.4},    {"lirs-gli@1000", 49.3},
+      {"lirs-gli@2000", 57.4},    {"lirs-sprite@100", 28.6}, {"lirs-sprite@200", 45.4},
+      {"lirs-sprite@400", 69.7},  {"lirs-sprite@800", 87.1}, {"lirs-multi2@500", 47.2},
+      {"lirs-multi2@1000", 56.1}, {"lirs-multi2@2000", 68.5}};
   size_t rows_checked = 0;
   bool gli_1000_seen = false;
   for (const ReferencePoint& point : reference.value()) {
