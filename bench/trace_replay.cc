@@ -68,16 +68,18 @@ struct Flags {
   std::string traces_dir = TICKCACHE_TRACES_DIR;
   std::string only;
   std::string policy;
+  uint64_t seed = tickcache_bench::kReplayHashSeed;
   bool no_fail = false;
 };
 
 void PrintUsage(const char* program) {
   std::fprintf(stderr,
                "usage: %s [--traces DIR] [--only SUBSTRING] [--policy lru|sieve|wtinylfu] "
-               "[--no-fail]\n"
+               "[--seed HEX] [--no-fail]\n"
                "  --traces DIR      traces and reference-lru-opt.json (default %s)\n"
                "  --only SUBSTRING  replay only the trace@capacity rows containing SUBSTRING\n"
                "  --policy NAME     replay only one policy\n"
+               "  --seed HEX        hash seed of the replays (default: the fixed kReplayHashSeed)\n"
                "  --no-fail         report the target checks but exit 0 when they fail\n",
                program, TICKCACHE_TRACES_DIR);
 }
@@ -100,6 +102,16 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
       if (!take_value(&flags.only)) return std::nullopt;
     } else if (arg == "--policy") {
       if (!take_value(&flags.policy)) return std::nullopt;
+    } else if (arg == "--seed") {
+      std::string text;
+      if (!take_value(&text)) return std::nullopt;
+      char* end = nullptr;
+      flags.seed = std::strtoull(text.c_str(), &end, 16);
+      if (end == text.c_str() || *end != '\0' || flags.seed == 0) {
+        std::fprintf(stderr, "error: --seed wants a non-zero hex number, got \"%s\"\n",
+                     text.c_str());
+        return std::nullopt;
+      }
     } else if (arg == "--no-fail") {
       flags.no_fail = true;
     } else {
@@ -238,7 +250,7 @@ int main(int argc, char** argv) {
     const Job& job = jobs[i];
     const ReferencePoint& point = points[job.row];
     auto replay = tickcache_bench::ReplayTrace(*traces[point.trace], kPolicies[job.column].kind,
-                                               point.capacity);
+                                               point.capacity, flags.seed);
     if (!replay.ok()) {
       errors[i] =
           point.name + " " + kPolicies[job.column].label + ": " + replay.status().ToString();
@@ -363,17 +375,18 @@ int main(int argc, char** argv) {
     check("tickcache LRU equals the reference LRU (the oracle)", oracle_mismatches == 0, detail);
   }
 
-  // Replays use a fixed seed (kReplayHashSeed) so the table is reproducible; with another
-  // seed the admission-based columns move by a few tenths of a point, LRU's cannot.
+  // Replays use a fixed seed (kReplayHashSeed, or --seed) so the table is reproducible; with
+  // another seed the admission-based columns move by a few tenths of a point, LRU's cannot.
   std::printf("\nhash: %s, replays seeded with %016llx (fixed, for reproducible tables)\n",
-              tickcache::HashName(),
-              static_cast<unsigned long long>(tickcache_bench::kReplayHashSeed));
+              tickcache::HashName(), static_cast<unsigned long long>(flags.seed));
   std::printf("machine: %s, %u hardware threads; %d replay threads\n",
               tickcache_bench::CpuModel().c_str(), std::thread::hardware_concurrency(),
               kReplayThreads);
-  std::printf("time: %.2f s in all (%.2f s decoding %zu traces), %zu replays, %.1f M requests\n",
-              total_seconds, decode_seconds, trace_names.size(), jobs.size(),
-              static_cast<double>(requests_replayed.load()) / 1e6);
+  std::printf(
+      "time: %.2f s in all (%.2f s decoding %zu traces), %zu replays, %.1f M "
+      "requests\n",
+      total_seconds, decode_seconds, trace_names.size(), jobs.size(),
+      static_cast<double>(requests_replayed.load()) / 1e6);
   if (!all_pass) {
     std::printf("result: some checks FAIL%s\n", flags.no_fail ? " (--no-fail: exit 0)" : "");
     return flags.no_fail ? 0 : 1;

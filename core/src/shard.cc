@@ -17,14 +17,15 @@ class Shard final : public ShardBase {
         entry_cap_(EntryCap(limits)),
         weigh_by_bytes_(limits.max_entries == 0),
         store_(std::move(store)),
-        index_(limits.max_entries != 0 ? entry_cap_ : 0),
+        index_(limits.max_entries != 0 ? static_cast<size_t>(entry_cap_) : 0),
         policy_(slots_, *this,
                 weigh_by_bytes_ ? static_cast<int64_t>(limits.max_bytes)
                                 : static_cast<int64_t>(entry_cap_),
                 limits.max_entries != 0 ? entry_cap_ : 1024) {
     wheel_.Init(slots_, now);
     last_now_ = now;
-    if (limits.max_entries != 0) slots_.Reserve(slots_.EndId() + entry_cap_ + 1);
+    if (limits.max_entries != 0)
+      slots_.Reserve(slots_.EndId() + static_cast<size_t>(entry_cap_) + 1);
     Adopt(now);
   }
 

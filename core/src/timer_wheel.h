@@ -52,11 +52,13 @@ class TimerWheel {
       int64_t steps = std::min<int64_t>(1 + delta, kBuckets[level]);
       int64_t start = previous_ticks & (kBuckets[level] - 1);
       for (int64_t i = start; i < start + steps; ++i) {
-        Drain(slots, heads_[level][i & (kBuckets[level] - 1)], deadline, expire);
+        Drain(slots, heads_[level][static_cast<size_t>(i & (kBuckets[level] - 1))], deadline,
+              expire);
       }
     }
     if (exact) {
-      Drain(slots, heads_[0][(now_ms >> kShift[0]) & (kBuckets[0] - 1)], deadline, expire);
+      Drain(slots, heads_[0][static_cast<size_t>((now_ms >> kShift[0]) & (kBuckets[0] - 1))],
+            deadline, expire);
     }
   }
 
@@ -73,7 +75,7 @@ class TimerWheel {
       int64_t reach = level + 1 < kLevels - 1 ? kSpan(level + 1) : kSpan(level) * kBuckets[level];
       if (duration < reach) {
         int64_t ticks = deadline_ms >> kShift[level];
-        return heads_[level][ticks & (kBuckets[level] - 1)];
+        return heads_[level][static_cast<size_t>(ticks & (kBuckets[level] - 1))];
       }
     }
     return heads_[kLevels - 1][0];
