@@ -6,6 +6,7 @@
 //   OnInsert(slot)            a new entry entered the cache
 //   OnAccess(slot, hash)      a lookup found it
 //   OnMiss(hash)              a lookup did not find the key (frequency signal)
+//   Prefetch(hash)            a lookup is coming: start loading what OnAccess will touch
 //   OnWeightChange(slot, old, new)   its weight changed (value or tags replaced)
 //   OnRemove(slot)            it is leaving (deleted, expired, invalidated or evicted)
 //   BeginEviction()           start a round of evictions (also rebalances regions)
@@ -40,6 +41,7 @@ class LruPolicy {
   void OnInsert(SlotId s) { slots_.PushBack(head_, s); }
   void OnAccess(SlotId s, uint64_t /*hash*/) { slots_.MoveToBack(head_, s); }
   void OnMiss(uint64_t /*hash*/) {}
+  void Prefetch(uint64_t /*hash*/) const {}
   void OnWeightChange(SlotId s, int64_t /*old*/, int64_t /*now*/) { slots_.MoveToBack(head_, s); }
   void OnRemove(SlotId s) { slots_.Unlink(s); }
   void BeginEviction() {}
@@ -72,6 +74,7 @@ class SievePolicy {
   void OnInsert(SlotId s) { slots_.PushBack(head_, s); }
   void OnAccess(SlotId s, uint64_t /*hash*/) { slots_.SetFlag(s, SlotTable::kFlagVisited, true); }
   void OnMiss(uint64_t /*hash*/) {}
+  void Prefetch(uint64_t /*hash*/) const {}
   void OnWeightChange(SlotId s, int64_t /*old*/, int64_t /*now*/) {
     slots_.SetFlag(s, SlotTable::kFlagVisited, true);
   }
@@ -192,6 +195,8 @@ class WTinyLfuPolicy {
     ++hits_in_sample_;
     Reorder(s);
   }
+
+  void Prefetch(uint64_t hash) const { sketch_.Prefetch(hash); }
 
   void OnMiss(uint64_t hash) {
     sketch_.Increment(hash);

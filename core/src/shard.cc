@@ -38,7 +38,14 @@ class Shard final : public ShardBase {
   // --- ShardBase ---
   Lookup Get(std::string_view key, uint64_t hash, int64_t now, std::string* value) override {
     now = Monotonic(now);
+    // A hit is a chain of cache misses (index cell, slot, key block); the policy's misses
+    // (its sketch, the slot's queue neighbours) are independent of it, so start them early.
+    policy_.Prefetch(hash);
     SlotId s = Find(key, hash);
+    if (s != kNoSlot) {
+      __builtin_prefetch(&slots_[slots_[s].prev]);
+      __builtin_prefetch(&slots_[slots_[s].next]);
+    }
     if (s != kNoSlot && now >= slots_.StaleUntil(s)) {
       Remove(s, hash, Cause::kExpired);
       s = kNoSlot;
