@@ -81,14 +81,13 @@ class Shard final : public ShardBase {
                         std::to_string(limits_.max_bytes) + "-byte bound of its shard");
     }
     StoredMeta meta{w.fresh_until_ms, w.stale_until_ms, w.tags};
-    Result<StoreHandle> handle = store_->Put(w.key, w.value, meta);
-    if (!handle.ok()) return handle.status();
-
     SlotId s = Find(w.key, w.hash);
     if (s != kNoSlot) {
       int64_t old_weight = Weight(s);
-      bytes_ -= Charge(s);
-      store_->Release(slots_[s].data);
+      uint64_t old_charge = Charge(s);
+      Result<StoreHandle> handle = store_->Replace(slots_[s].data, w.key, w.value, meta);
+      if (!handle.ok()) return handle.status();
+      bytes_ -= old_charge;
       slots_[s].data = handle.value();
       if (slots_.Flag(s, SlotTable::kFlagMembers)) members_.RemoveAll(s);
       AddMemberships(s, w.tags, ns);
@@ -96,6 +95,8 @@ class Shard final : public ShardBase {
       bytes_ += Charge(s);
       policy_.OnWeightChange(s, old_weight, Weight(s));
     } else {
+      Result<StoreHandle> handle = store_->Put(w.key, w.value, meta);
+      if (!handle.ok()) return handle.status();
       s = slots_.Allocate();
       slots_[s].data = handle.value();
       SetTimes(s, w.fresh_until_ms, w.stale_until_ms);

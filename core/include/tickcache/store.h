@@ -47,6 +47,14 @@ class Store {
 
   virtual Result<StoreHandle> Put(std::string_view key, std::string_view value,
                                   const StoredMeta& meta) = 0;
+  // Stores a new value for the entry under `old` (same key). On success `old` is released
+  // (or reused: the result may equal it); on failure `old` is untouched.
+  virtual Result<StoreHandle> Replace(StoreHandle old, std::string_view key, std::string_view value,
+                                      const StoredMeta& meta) {
+    Result<StoreHandle> handle = Put(key, value, meta);
+    if (handle.ok()) Release(old);
+    return handle;
+  }
   virtual std::string_view Key(StoreHandle handle) const = 0;
   virtual uint32_t ValueSize(StoreHandle handle) const = 0;
   // Replaces *out with the value. Fails only on I/O errors (persistent stores).
