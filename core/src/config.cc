@@ -13,9 +13,12 @@
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -24,6 +27,7 @@
 #include "glob.h"
 #include "tickcache/cache.h"
 #include "tickcache/config.h"
+#include "tickcache/options_json.h"
 
 namespace tickcache {
 namespace {
@@ -498,25 +502,33 @@ Result<int64_t> ParseDuration(std::string_view text) {
   return count * unit_ms;
 }
 
-Result<PolicyConfig> ParsePolicyConfig(std::string_view json_text) {
+namespace {
+
+// Parses a whole document: a syntax error says where, a duplicate field is refused, and the
+// top level must be an object. `what` names the document in messages ("config", "options").
+Result<json> ParseDocument(std::string_view json_text, const char* what) {
   DuplicateFieldFinder duplicates;
   json::parser_callback_t on_event = [&duplicates](int, json::parse_event_t event, json& parsed) {
     duplicates.OnEvent(event, parsed);
     return true;
   };
-  const json document = json::parse(json_text.begin(), json_text.end(), on_event,
-                                    /*allow_exceptions=*/false);
+  json document = json::parse(json_text.begin(), json_text.end(), on_event,
+                              /*allow_exceptions=*/false);
   if (document.is_discarded()) {
     SyntaxErrorRecorder recorder;
     (void)json::sax_parse(json_text.begin(), json_text.end(), &recorder);
     return BadConfig(
-        "", "config is not valid JSON: " +
+        "", std::string(what) + " is not valid JSON: " +
                 (recorder.message().empty() ? std::string("syntax error") : recorder.message()));
   }
   if (!duplicates.problem().ok()) return duplicates.problem();
   if (!document.is_object()) {
-    return BadConfig("", "config must be a JSON object, got " + Shown(document));
+    return BadConfig("", std::string(what) + " must be a JSON object, got " + Shown(document));
   }
+  return document;
+}
+
+Result<PolicyConfig> PolicyConfigFrom(const json& document) {
   if (Status s = CheckKnownFields(document, "", {"version", "defaults", "rules"}); !s.ok()) {
     return s;
   }
@@ -539,6 +551,112 @@ Result<PolicyConfig> ParsePolicyConfig(std::string_view json_text) {
     }
   }
   return config;
+}
+
+// A whole, non-negative number (JavaScript sends every number as a double).
+Result<uint64_t> ParseCount(const json& value, const std::string& path, uint64_t max) {
+  uint64_t number = 0;
+  if (value.is_number_unsigned()) {
+    number = value.get<uint64_t>();
+  } else if (value.is_number_integer() && value.get<int64_t>() >= 0) {
+    number = static_cast<uint64_t>(value.get<int64_t>());
+  } else if (value.is_number_float() && std::isfinite(value.get<double>()) &&
+             value.get<double>() >= 0 && value.get<double>() == std::floor(value.get<double>()) &&
+             value.get<double>() <= 9007199254740992.0) {
+    number = static_cast<uint64_t>(value.get<double>());
+  } else {
+    return BadConfig(path, "must be a whole number >= 0, got " + Shown(value));
+  }
+  if (number > max) {
+    return BadConfig(path, "must be <= " + std::to_string(max) + ", got " + Shown(value));
+  }
+  return number;
+}
+
+}  // namespace
+
+Result<PolicyConfig> ParsePolicyConfig(std::string_view json_text) {
+  Result<json> document = ParseDocument(json_text, "config");
+  if (!document.ok()) return document.status();
+  return PolicyConfigFrom(document.value());
+}
+
+Result<Options> ParseOptionsJson(std::string_view json_text) {
+  Result<json> parsed = ParseDocument(json_text, "options");
+  if (!parsed.ok()) return parsed.status();
+  const json& document = parsed.value();
+  if (Status s = CheckKnownFields(
+          document, "",
+          {"maxEntries", "maxBytes", "policy", "defaultTtl", "defaultGrace", "maxKeyBytes",
+           "maxValueBytes", "shards", "namespaceSeparator", "hashSeed", "config"});
+      !s.ok()) {
+    return s;
+  }
+  Options options;
+  auto count = [&](const char* name, uint64_t max, auto* out) -> Status {
+    const json* field = FindField(document, name);
+    if (field == nullptr) return Status::Ok();
+    Result<uint64_t> number = ParseCount(*field, name, max);
+    if (!number.ok()) return number.status();
+    *out = static_cast<std::remove_pointer_t<decltype(out)>>(number.value());
+    return Status::Ok();
+  };
+  constexpr uint64_t kAny = std::numeric_limits<uint64_t>::max();
+  for (Status s : {count("maxEntries", kAny, &options.max_entries),
+                   count("maxBytes", kAny, &options.max_bytes),
+                   count("maxKeyBytes", 0xffffffffu, &options.max_key_bytes),
+                   count("maxValueBytes", 0xffffffffu, &options.max_value_bytes),
+                   count("shards", 0xffffffffu, &options.shards),
+                   count("hashSeed", kAny, &options.hash_seed)}) {
+    if (!s.ok()) return s;
+  }
+  if (const json* policy = FindField(document, "policy")) {
+    const std::string name = policy->is_string() ? policy->get<std::string>() : std::string();
+    if (name == "w-tinylfu" || name == "wtinylfu") {
+      options.policy = PolicyKind::kWTinyLfu;
+    } else if (name == "lru") {
+      options.policy = PolicyKind::kLru;
+    } else if (name == "sieve") {
+      options.policy = PolicyKind::kSieve;
+    } else {
+      return BadConfig("policy",
+                       "must be \"w-tinylfu\", \"lru\" or \"sieve\", got " + Shown(*policy));
+    }
+  }
+  if (const json* ttl = FindField(document, "defaultTtl")) {
+    Result<int64_t> ms = ParseDurationField(*ttl, "defaultTtl", DurationKind::kTtl);
+    if (!ms.ok()) return ms.status();
+    options.default_ttl_ms = ms.value();
+  }
+  if (const json* grace = FindField(document, "defaultGrace")) {
+    Result<int64_t> ms = ParseDurationField(*grace, "defaultGrace", DurationKind::kGrace);
+    if (!ms.ok()) return ms.status();
+    options.default_grace_ms = ms.value();
+  }
+  if (const json* separator = FindField(document, "namespaceSeparator")) {
+    if (!separator->is_string() || separator->get_ref<const std::string&>().size() > 1) {
+      return BadConfig("namespaceSeparator",
+                       "must be a one-byte string, or \"\" to turn the prefix index off, got " +
+                           Shown(*separator));
+    }
+    const std::string& text = separator->get_ref<const std::string&>();
+    options.namespace_separator = text.empty() ? '\0' : text[0];
+  }
+  if (const json* config = FindField(document, "config")) {
+    if (!config->is_object()) {
+      return BadConfig("config", "must be the policy file's object, got " + Shown(*config));
+    }
+    Result<PolicyConfig> rules = PolicyConfigFrom(*config);
+    if (!rules.ok()) {
+      // Paths inside the policy file read "rules[1].ttl"; here they sit under "config".
+      const std::string& message = rules.status().message();
+      const bool has_path = message.rfind("rules", 0) == 0 || message.rfind("defaults", 0) == 0 ||
+                            message.rfind("version", 0) == 0;
+      return BadConfig("", (has_path ? "config." : "config: ") + message);
+    }
+    options.config = std::make_shared<PolicyConfig>(std::move(rules).value());
+  }
+  return options;
 }
 
 const TtlRule* PolicyConfig::Match(std::string_view key, std::vector<std::string>* tags) const {

@@ -1,0 +1,84 @@
+// options_json_test.cc: the options document the hosts hand to the core. Both hosts parse
+// with this one function, so these cases pin what JavaScript users can write, everywhere.
+#include <gtest/gtest.h>
+
+#include "test_support.h"
+#include "tickcache/options_json.h"
+
+namespace tickcache {
+namespace {
+
+TEST(OptionsJson, EveryFieldReachesItsOption) {
+  Result<Options> parsed = ParseOptionsJson(R"({
+    "maxEntries": 10000, "maxBytes": 1e6, "policy": "lru", "defaultTtl": "5m",
+    "defaultGrace": 3600000, "maxKeyBytes": 256, "maxValueBytes": 4096, "shards": 4,
+    "namespaceSeparator": "/", "hashSeed": 42,
+    "config": {"rules": [{"match": "price:*", "ttl": "30s"}]}})");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  const Options& o = parsed.value();
+  EXPECT_EQ(o.max_entries, 10000u);
+  EXPECT_EQ(o.max_bytes, 1000000u);
+  EXPECT_EQ(o.policy, PolicyKind::kLru);
+  EXPECT_EQ(o.default_ttl_ms, 300000);
+  EXPECT_EQ(o.default_grace_ms, 3600000);
+  EXPECT_EQ(o.max_key_bytes, 256u);
+  EXPECT_EQ(o.max_value_bytes, 4096u);
+  EXPECT_EQ(o.shards, 4u);
+  EXPECT_EQ(o.namespace_separator, '/');
+  EXPECT_EQ(o.hash_seed, 42u);
+  ASSERT_NE(o.config, nullptr);
+  ASSERT_EQ(o.config->rules.size(), 1u);
+  EXPECT_EQ(*o.config->rules[0].ttl_ms, 30000);
+  // And the options build a working cache.
+  Options with_clock = o;
+  with_clock.clock = std::make_shared<ManualClock>();
+  auto cache = testing_support::MustCreate(with_clock);
+  ASSERT_TRUE(cache->Set("price:AAPL", "1").ok());
+  std::string value;
+  EXPECT_EQ(cache->Get("price:AAPL", &value).fresh_remaining_ms, 30000);
+}
+
+TEST(OptionsJson, DefaultsAndNeverAndNoSeparator) {
+  Result<Options> parsed =
+      ParseOptionsJson(R"({"maxEntries": 5, "defaultTtl": "never", "namespaceSeparator": ""})");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed.value().default_ttl_ms, kNoExpiry);
+  EXPECT_EQ(parsed.value().namespace_separator, '\0');
+  EXPECT_EQ(parsed.value().policy, PolicyKind::kWTinyLfu);
+  EXPECT_TRUE(ParseOptionsJson("{}").ok());
+}
+
+TEST(OptionsJson, BadDocumentsNameTheFieldAndValue) {
+  struct Case {
+    const char* json;
+    const char* expect_in_message;
+  };
+  const Case cases[] = {
+      {"", "not valid JSON"},
+      {"[1]", "must be a JSON object"},
+      {R"({"maxEntrys": 5})", "maxEntrys"},
+      {R"({"maxEntries": -1})", "maxEntries: must be a whole number >= 0, got -1"},
+      {R"({"maxEntries": 1.5})", "maxEntries"},
+      {R"({"maxEntries": "10"})", "maxEntries"},
+      {R"({"maxKeyBytes": 5000000000})", "maxKeyBytes: must be <= 4294967295"},
+      {R"({"policy": "lfu"})", "policy: must be \"w-tinylfu\", \"lru\" or \"sieve\", got \"lfu\""},
+      {R"({"defaultTtl": "5x"})", "defaultTtl"},
+      {R"({"defaultTtl": 0})", "defaultTtl: must be > 0"},
+      {R"({"defaultGrace": "never"})", "defaultGrace"},
+      {R"({"namespaceSeparator": "::"})", "namespaceSeparator"},
+      {R"({"config": []})", "config: must be the policy file's object"},
+      {R"({"config": {"rules": [{"match": "a*", "ttl": "5q"}]}})", "config.rules[0].ttl"},
+      {R"({"config": {"bogus": 1}})", "config: unknown top-level field \"bogus\""},
+      {R"({"maxEntries": 1, "maxEntries": 2})", "duplicate"},
+  };
+  for (const Case& c : cases) {
+    Result<Options> parsed = ParseOptionsJson(c.json);
+    ASSERT_FALSE(parsed.ok()) << c.json;
+    EXPECT_EQ(parsed.status().code(), ErrorCode::kBadConfig) << c.json;
+    EXPECT_NE(parsed.status().message().find(c.expect_in_message), std::string::npos)
+        << c.json << " -> " << parsed.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace tickcache
