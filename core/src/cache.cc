@@ -226,7 +226,13 @@ class ShardedCache final : public Cache {
       if (w.stale_until_ms <= now) continue;
       Guarded& g = ShardFor(w.hash);
       MutexLock lock(g.mutex);
-      if (g.shard->Set(w, now).ok()) ++loaded;
+      if (g.shard->Set(w, now).ok()) {
+        ++loaded;
+      } else {
+        // An entry this cache cannot take (its shard's byte bound is smaller than the one it
+        // was saved from) must not leave an older value of the key behind it.
+        g.shard->Delete(w.key, w.hash);
+      }
     }
     return loaded;
   }

@@ -112,6 +112,9 @@ class Cache {
   // Like Get, with no effect on the policy, the stats or expiry.
   virtual Lookup Peek(std::string_view key, std::string* value) const = 0;
   virtual Freshness Has(std::string_view key) const = 0;
+  // Stores or replaces `key`. Ok means the write was valid and applied; the admission policy
+  // may still evict the new entry at once when it is rarer than what it would displace
+  // (Stats::rejections counts those).
   virtual Status Set(std::string_view key, std::string_view value, const SetOptions& options) = 0;
   Status Set(std::string_view key, std::string_view value) { return Set(key, value, {}); }
   virtual bool Delete(std::string_view key) = 0;
