@@ -138,20 +138,9 @@ class SlotTable {
     f = (f & ~(uint64_t{3} << kQueueShift)) | (static_cast<uint64_t>(q) << kQueueShift);
   }
 
-  // --- policy queue lists ---
-  void PushBack(SlotId head, SlotId id) {
-    SlotId last = slots_[head].prev;
-    slots_[last].next = id;
-    slots_[id].prev = last;
-    slots_[id].next = head;
-    slots_[head].prev = id;
-  }
-  void Unlink(SlotId id) {
-    Slot& s = slots_[id];
-    slots_[s.prev].next = s.next;
-    slots_[s.next].prev = s.prev;
-    s.prev = s.next = kNoSlot;
-  }
+  // --- policy queue lists (prev/next) ---
+  void PushBack(SlotId head, SlotId id) { LinkBefore<&Slot::prev, &Slot::next>(head, id); }
+  void Unlink(SlotId id) { UnlinkFrom<&Slot::prev, &Slot::next>(id); }
   void MoveToBack(SlotId head, SlotId id) {
     Unlink(id);
     PushBack(head, id);
@@ -165,20 +154,11 @@ class SlotTable {
     return n == head ? kNoSlot : n;
   }
 
-  // --- timer lists ---
-  void TimerPushBack(SlotId head, SlotId id) {
-    SlotId last = slots_[head].tprev;
-    slots_[last].tnext = id;
-    slots_[id].tprev = last;
-    slots_[id].tnext = head;
-    slots_[head].tprev = id;
-  }
+  // --- timer lists (tprev/tnext) ---
+  void TimerPushBack(SlotId head, SlotId id) { LinkBefore<&Slot::tprev, &Slot::tnext>(head, id); }
   void TimerUnlink(SlotId id) {
-    Slot& s = slots_[id];
-    if (s.tprev == kNoSlot) return;  // not scheduled
-    slots_[s.tprev].tnext = s.tnext;
-    slots_[s.tnext].tprev = s.tprev;
-    s.tprev = s.tnext = kNoSlot;
+    if (slots_[id].tprev == kNoSlot) return;  // not scheduled
+    UnlinkFrom<&Slot::tprev, &Slot::tnext>(id);
   }
   // Empties a bucket and returns its first slot (the chain stays linked through tnext and
   // ends at `head`), so the caller can walk it while rescheduling.
@@ -194,6 +174,23 @@ class SlotTable {
   size_t MemoryBytes() const { return slots_.capacity() * sizeof(Slot); }
 
  private:
+  // One circular doubly linked list through the link pair (Prev, Next); `head` is a sentinel.
+  template <SlotId Slot::*Prev, SlotId Slot::*Next>
+  void LinkBefore(SlotId head, SlotId id) {
+    SlotId last = slots_[head].*Prev;
+    slots_[last].*Next = id;
+    slots_[id].*Prev = last;
+    slots_[id].*Next = head;
+    slots_[head].*Prev = id;
+  }
+  template <SlotId Slot::*Prev, SlotId Slot::*Next>
+  void UnlinkFrom(SlotId id) {
+    Slot& s = slots_[id];
+    slots_[s.*Prev].*Next = s.*Next;
+    slots_[s.*Next].*Prev = s.*Prev;
+    s.*Prev = s.*Next = kNoSlot;
+  }
+
   std::vector<Slot> slots_;
   SlotId free_head_ = kNoSlot;
   uint32_t sentinels_ = 0;
