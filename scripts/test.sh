@@ -140,7 +140,14 @@ step_wasm() {
   run_ctest build/wasm
 }
 
-STEPS=(setup format tidy native asan tsan wasm fuzz)
+# The Node addon (bindings/addon.cc, cmake-js into build/addon) under node's built-in test
+# runner: every PROTOCOL.md call, the error codes, a worker_thread.
+step_native_addon() {
+  npm run build:native
+  node --test tests/native/
+}
+
+STEPS=(setup format tidy native asan tsan wasm native_addon fuzz)
 
 # ---- runner ----------------------------------------------------------------------------
 
