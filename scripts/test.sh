@@ -140,6 +140,13 @@ step_wasm() {
   run_ctest build/wasm
 }
 
+# The wasm module (bindings/PROTOCOL.md's CoreCache: wasm/exports.cc + wasm/core_cache.mjs,
+# built into build/wasm/wasm/ by the same build) under node's built-in test runner.
+step_wasm_module() {
+  bash scripts/wasm-build.sh
+  node --test tests/wasm/
+}
+
 # The Node addon (bindings/addon.cc, cmake-js into build/addon) under node's built-in test
 # runner: every PROTOCOL.md call, the error codes, a worker_thread.
 step_native_addon() {
@@ -147,7 +154,7 @@ step_native_addon() {
   node --test tests/native/
 }
 
-STEPS=(setup format tidy native asan tsan wasm native_addon fuzz)
+STEPS=(setup format tidy native asan tsan wasm wasm_module native_addon fuzz)
 
 # ---- runner ----------------------------------------------------------------------------
 

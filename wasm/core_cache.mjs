@@ -1,0 +1,338 @@
+// wasm/core_cache.mjs: the JavaScript half of the wasm CoreCache (bindings/PROTOCOL.md):
+// loads tickcache_wasm.cjs (built beside this file) and turns JS arguments into the
+// extern "C" calls of wasm/exports.cc.
+//
+//   const wasm = await loadTickcacheWasm();           // once per realm
+//   const core = wasm.createCoreCache('{"maxEntries":1000}');
+//   core.set('k', bytes, NaN, NaN, null, Date.now()); core.get('k', Date.now(), out);
+//
+// Invariants:
+//   - Marshalling only: the core validates and decides; this file checks JS types (wrong
+//     type: code "invalid_argument") and copies bytes.
+//   - Arguments travel through one scratch buffer in wasm memory, malloc'ed once per module
+//     and grown (never shrunk) when an argument does not fit; strings are written into it
+//     with TextEncoder.encodeInto, so a call allocates nothing on the JS heap but its result.
+//   - Memory may grow during any call, which detaches every view on the old buffer: views
+//     are re-derived from Module.HEAPU8 whenever they read as empty (detached).
+//   - Values returned are copies (Uint8Array), never views into wasm memory.
+//   - A failed call throws an Error with `code` (the core's ErrorCodeName, "closed", or
+//     "invalid_argument") and changes nothing.
+//   - The same file runs in Node (the factory is loaded through createRequire) and in a
+//     browser bundle (dynamic import of the .cjs, which bundlers convert); a page without a
+//     bundler passes `factory` itself.
+
+const FACTORY_FILE = './tickcache_wasm.cjs';
+const STATE_MISS = 0;
+const INITIAL_SCRATCH_BYTES = 64 * 1024;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function codedError(code, message) {
+  const error = new Error(message);
+  error.code = code;
+  return error;
+}
+
+function typeError(what, expected, got) {
+  const shown = got === null ? 'null' : typeof got;
+  return codedError('invalid_argument', `${what} must be ${expected}, got ${shown}`);
+}
+
+function checkString(what, value) {
+  if (typeof value !== 'string') throw typeError(what, 'a string', value);
+}
+
+function checkNumber(what, value) {
+  if (typeof value !== 'number') throw typeError(what, 'a number', value);
+}
+
+function isNode() {
+  return typeof process === 'object' && process !== null && process.versions?.node != null;
+}
+
+async function loadFactory() {
+  if (isNode()) {
+    // A computed specifier keeps browser bundlers from trying to resolve node:module.
+    const nodeModule = 'node:' + 'module';
+    const { createRequire } = await import(/* webpackIgnore: true */ /* @vite-ignore */ nodeModule);
+    return createRequire(import.meta.url)(FACTORY_FILE);
+  }
+  if (typeof globalThis.createTickcacheModule === 'function') {
+    return globalThis.createTickcacheModule;  // loaded with a <script> tag
+  }
+  const loaded = await import('./tickcache_wasm.cjs');
+  return loaded.default ?? loaded.createTickcacheModule ?? loaded;
+}
+
+// One instantiated module and its argument buffers; every CoreCache of a module shares them
+// (calls are synchronous, so they never overlap).
+class WasmHost {
+  constructor(module) {
+    this.module = module;
+    this.scratchPtr = 0;
+    this.scratchBytes = 0;
+    this.scratchView = new Uint8Array(0);
+    this.reserve(INITIAL_SCRATCH_BYTES);
+    this.timesPtr = this.malloc(3 * Float64Array.BYTES_PER_ELEMENT);  // malloc aligns to 8
+  }
+
+  malloc(bytes) {
+    const ptr = this.module._malloc(bytes);
+    if (ptr === 0) {
+      throw codedError('out_of_memory', `wasm memory cannot grow by ${bytes} bytes`);
+    }
+    return ptr;
+  }
+
+  // A view of the scratch buffer with room for at least `bytes` bytes.
+  reserve(bytes) {
+    if (bytes > this.scratchBytes) {
+      const size = Math.max(bytes, this.scratchBytes * 2, INITIAL_SCRATCH_BYTES);
+      const ptr = this.malloc(size);  // before free: a failure keeps the old buffer
+      if (this.scratchPtr !== 0) this.module._free(this.scratchPtr);
+      this.scratchPtr = ptr;
+      this.scratchBytes = size;
+      this.scratchView = this.module.HEAPU8.subarray(ptr, ptr + size);
+    } else if (this.scratchView.byteLength === 0) {
+      // Memory grew since the view was taken: its buffer is detached.
+      this.scratchView = this.module.HEAPU8.subarray(
+        this.scratchPtr, this.scratchPtr + this.scratchBytes);
+    }
+    return this.scratchView;
+  }
+
+  // Writes `text` as UTF-8 at `offset` of the scratch buffer; returns the bytes written.
+  // The caller has reserved 3 bytes per UTF-16 unit (the most UTF-8 needs for one).
+  writeString(view, offset, text) {
+    return encoder.encodeInto(text, view.subarray(offset)).written;
+  }
+
+  readBytes(ptr, length) {
+    return this.module.HEAPU8.slice(ptr, ptr + length);
+  }
+
+  readString(ptr, length) {
+    return decoder.decode(this.module.HEAPU8.subarray(ptr, ptr + length));
+  }
+
+  readCString(ptr) {
+    const heap = this.module.HEAPU8;
+    let end = ptr;
+    while (heap[end] !== 0) end++;
+    return decoder.decode(heap.subarray(ptr, end));
+  }
+
+  lastError() {
+    const m = this.module;
+    const code = this.readCString(m._tc_last_error_code());
+    const message = this.readString(m._tc_last_error_message(), m._tc_last_error_message_len());
+    return codedError(code, message);
+  }
+
+  result() {
+    return this.readBytes(this.module._tc_result_ptr(), this.module._tc_result_len());
+  }
+
+  resultString() {
+    return this.readString(this.module._tc_result_ptr(), this.module._tc_result_len());
+  }
+
+  copyTimes(out) {
+    const at = this.timesPtr >>> 3;
+    const heap = this.module.HEAPF64;
+    out[0] = heap[at];
+    out[1] = heap[at + 1];
+    out[2] = heap[at + 2];
+  }
+
+  createCoreCache(optionsJson) {
+    checkString('optionsJson', optionsJson);
+    const view = this.reserve(optionsJson.length * 3);
+    const length = this.writeString(view, 0, optionsJson);
+    const id = this.module._tc_create(this.scratchPtr, length);
+    if (id < 0) throw this.lastError();
+    return new CoreCache(this, id);
+  }
+}
+
+// PROTOCOL.md's CoreCache over one cache id of one module.
+class CoreCache {
+  #host;
+  #id;
+
+  constructor(host, id) {
+    this.#host = host;
+    this.#id = id;
+  }
+
+  // Shared by get and peek: `call` is _tc_get or _tc_peek.
+  #lookup(call, key, now, out) {
+    checkString('key', key);
+    checkNumber('now', now);
+    if (!(out instanceof Float64Array) || out.length < 3) {
+      throw typeError('out', 'a Float64Array(3)', out);
+    }
+    const host = this.#host;
+    const view = host.reserve(key.length * 3);
+    const keyLength = host.writeString(view, 0, key);
+    const state = call(this.#id, host.scratchPtr, keyLength, now, host.timesPtr);
+    if (state < 0) throw host.lastError();
+    host.copyTimes(out);
+    return state === STATE_MISS ? null : host.result();
+  }
+
+  get(key, now, out) {
+    return this.#lookup(this.#host.module._tc_get, key, now, out);
+  }
+
+  peek(key, now, out) {
+    return this.#lookup(this.#host.module._tc_peek, key, now, out);
+  }
+
+  has(key, now) {
+    checkString('key', key);
+    checkNumber('now', now);
+    const host = this.#host;
+    const view = host.reserve(key.length * 3);
+    const keyLength = host.writeString(view, 0, key);
+    const state = host.module._tc_has(this.#id, host.scratchPtr, keyLength, now);
+    if (state < 0) throw host.lastError();
+    return state;
+  }
+
+  set(key, value, ttlMs, graceMs, tags, now) {
+    checkString('key', key);
+    if (!(value instanceof Uint8Array)) throw typeError('value', 'a Uint8Array', value);
+    checkNumber('ttlMs', ttlMs);
+    checkNumber('graceMs', graceMs);
+    checkNumber('now', now);
+    let tagBytes = 0;
+    if (tags != null) {
+      if (!Array.isArray(tags)) throw typeError('tags', 'an array of strings or null', tags);
+      for (let i = 0; i < tags.length; i++) {
+        checkString(`tags[${i}]`, tags[i]);
+        tagBytes += 4 + tags[i].length * 3;
+      }
+    }
+    const host = this.#host;
+    const view = host.reserve(key.length * 3 + value.length + tagBytes);
+    const keyLength = host.writeString(view, 0, key);
+    view.set(value, keyLength);
+    const tagsAt = keyLength + value.length;
+    let end = tagsAt;
+    if (tags != null) {
+      const lengths = new DataView(view.buffer, view.byteOffset, view.byteLength);
+      for (const tag of tags) {
+        const written = host.writeString(view, end + 4, tag);
+        lengths.setUint32(end, written, true);
+        end += 4 + written;
+      }
+    }
+    const base = host.scratchPtr;
+    const rc = host.module._tc_set(this.#id, base, keyLength, base + keyLength, value.length,
+                                   ttlMs, graceMs, base + tagsAt, end - tagsAt, now);
+    if (rc < 0) throw host.lastError();
+  }
+
+  delete(key) {
+    checkString('key', key);
+    const host = this.#host;
+    const view = host.reserve(key.length * 3);
+    const keyLength = host.writeString(view, 0, key);
+    const rc = host.module._tc_delete(this.#id, host.scratchPtr, keyLength);
+    if (rc < 0) throw host.lastError();
+    return rc === 1;
+  }
+
+  // Shared by the three invalidations: `call` takes (id, ptr, len) and returns a count.
+  #invalidate(call, what, text) {
+    checkString(what, text);
+    const host = this.#host;
+    const view = host.reserve(text.length * 3);
+    const length = host.writeString(view, 0, text);
+    const removed = call(this.#id, host.scratchPtr, length);
+    if (removed < 0) throw host.lastError();
+    return removed;
+  }
+
+  invalidateTag(tag) {
+    return this.#invalidate(this.#host.module._tc_invalidate_tag, 'tag', tag);
+  }
+
+  invalidatePrefix(prefix) {
+    return this.#invalidate(this.#host.module._tc_invalidate_prefix, 'prefix', prefix);
+  }
+
+  invalidatePattern(glob) {
+    return this.#invalidate(this.#host.module._tc_invalidate_pattern, 'glob', glob);
+  }
+
+  // Calls that return a count or -1, given only the id (and `now` for maintenance).
+  #count(result) {
+    if (result < 0) throw this.#host.lastError();
+    return result;
+  }
+
+  clear() {
+    return this.#count(this.#host.module._tc_clear(this.#id));
+  }
+
+  maintenance(now) {
+    checkNumber('now', now);
+    return this.#count(this.#host.module._tc_maintenance(this.#id, now));
+  }
+
+  entries() {
+    return this.#count(this.#host.module._tc_entries(this.#id));
+  }
+
+  bytes() {
+    return this.#count(this.#host.module._tc_bytes(this.#id));
+  }
+
+  statsJson() {
+    this.#count(this.#host.module._tc_stats_json(this.#id));
+    return this.#host.resultString();
+  }
+
+  close() {
+    this.#count(this.#host.module._tc_close(this.#id));
+  }
+}
+
+let defaultHost = null;  // set once the default module has loaded
+let defaultLoading = null;  // its promise, so concurrent first calls instantiate once
+
+async function instantiate(options) {
+  const { factory, ...overrides } = options;
+  const create = factory ?? (await loadFactory());
+  const module = await create(overrides);
+  const host = new WasmHost(module);
+  return { module, createCoreCache: (optionsJson) => host.createCoreCache(optionsJson) };
+}
+
+// Instantiates the module. Without arguments, once per realm (later calls share it); with
+// `factory` (the createTickcacheModule function, for pages without a bundler) or Emscripten
+// Module overrides, a new instance each time. Resolves to { createCoreCache, module }.
+export function loadTickcacheWasm(options = undefined) {
+  if (options !== undefined) return instantiate(options);
+  if (defaultLoading === null) {
+    defaultLoading = instantiate({}).then(
+      (api) => (defaultHost = api),
+      (error) => {
+        defaultLoading = null;  // let a later call try again
+        throw error;
+      });
+  }
+  return defaultLoading;
+}
+
+// PROTOCOL.md's constructor, synchronous like the native one: needs the module loaded first
+// (`await loadTickcacheWasm()`), since instantiating WebAssembly is asynchronous in browsers.
+export function createCoreCache(optionsJson) {
+  if (defaultHost === null) {
+    throw codedError('not_loaded', 'call and await loadTickcacheWasm() before createCoreCache');
+  }
+  return defaultHost.createCoreCache(optionsJson);
+}

@@ -1,0 +1,282 @@
+// wasm/exports.cc: the WebAssembly module's C ABI, the wasm half of bindings/PROTOCOL.md's
+// CoreCache. wasm/core_cache.mjs calls these exports; nothing else should.
+//
+// Why plain extern "C" and not embind: a call with a string argument costs ~90 ns this way
+// and ~285 ns through embind (DESIGN.md, "What the boundary costs").
+//
+// Invariants:
+//   - Marshalling only. Every rule (validation, TTL resolution, eviction, expiry) is the
+//     core's; this file converts numbers and byte ranges and reports the core's Status.
+//   - JS holds caches by id. Ids are never reused, so a closed id stays closed ("closed")
+//     even after later caches are created.
+//   - Every call that can fail returns a negative number and leaves the failure in the
+//     last-error slot (code name + message) for the glue to read; nothing aborts and nothing
+//     throws (the module is built without exceptions, and the core never throws).
+//   - Values leave through one result buffer owned by the module: valid until the next call
+//     that fills it (get, peek, stats_json). The glue copies out at once.
+//   - Time comes from the caller: each cache reads a ManualClock that the call sets from its
+//     `now` argument; the core clamps, so time never steps back. The clock starts at 0 so a
+//     test's fake clock may begin anywhere at or after the epoch.
+//   - Single-threaded: the module is built without threads, so the globals need no lock.
+#include <emscripten/emscripten.h>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tickcache/cache.h"
+#include "tickcache/clock.h"
+#include "tickcache/options_json.h"
+#include "tickcache/status.h"
+
+namespace {
+
+using tickcache::Cache;
+using tickcache::ErrorCode;
+using tickcache::ManualClock;
+using tickcache::Status;
+
+struct CacheHandle {
+  std::unique_ptr<Cache> cache;  // null once closed
+  std::shared_ptr<ManualClock> clock;
+};
+
+std::vector<CacheHandle> g_caches;  // index = id
+std::string g_result;               // the last value or document handed to JS
+const char* g_error_code = "";      // static strings only: ErrorCodeName or a literal
+std::string g_error_message;
+
+constexpr int kFailed = -1;
+
+int Fail(const char* code, std::string message) {
+  g_error_code = code;
+  g_error_message = std::move(message);
+  return kFailed;
+}
+
+int Fail(const Status& status) {
+  return Fail(tickcache::ErrorCodeName(status.code()), status.message());
+}
+
+// The open cache behind `id`, or null with the error set.
+Cache* Find(int id) {
+  if (id < 0 || static_cast<size_t>(id) >= g_caches.size()) {
+    Fail("invalid_argument", "no cache with id " + std::to_string(id));
+    return nullptr;
+  }
+  if (g_caches[static_cast<size_t>(id)].cache == nullptr) {
+    Fail("closed", "the cache is closed");
+    return nullptr;
+  }
+  return g_caches[static_cast<size_t>(id)].cache.get();
+}
+
+// Like Find, and moves the cache's clock to `now_ms` first.
+Cache* FindAt(int id, double now_ms) {
+  Cache* cache = Find(id);
+  if (cache == nullptr) return nullptr;
+  if (!std::isfinite(now_ms)) {
+    Fail("invalid_argument", "now must be a finite number of ms, got " + std::to_string(now_ms));
+    return nullptr;
+  }
+  // Past int64's range the cast would be undefined; the core clamps anything before a time
+  // it has already seen, so saturating here is enough.
+  constexpr double kLimit = 9.0e18;
+  double clamped = now_ms < -kLimit ? -kLimit : (now_ms > kLimit ? kLimit : now_ms);
+  g_caches[static_cast<size_t>(id)].clock->Set(static_cast<int64_t>(clamped));
+  return cache;
+}
+
+std::string_view Bytes(const char* data, size_t length) {
+  return length == 0 ? std::string_view() : std::string_view(data, length);
+}
+
+// A JS duration in ms to the core's optional TTL/grace. NaN: absent (the rules and defaults
+// decide). +Infinity: never expires. Fractions round up, so a positive duration stays
+// positive. Anything out of range is mapped to a value the core rejects with invalid_ttl
+// and a message that names it, rather than being checked here.
+std::optional<int64_t> Duration(double ms) {
+  if (std::isnan(ms)) return std::nullopt;
+  if (ms == INFINITY) return tickcache::kNoExpiry;
+  if (ms < 0) return ms < -1.0e18 ? int64_t{-1} : static_cast<int64_t>(std::floor(ms));
+  if (ms > static_cast<double>(tickcache::kMaxTtlMs)) return tickcache::kMaxTtlMs + 1;
+  return static_cast<int64_t>(std::ceil(ms));
+}
+
+double Remaining(int64_t ms) {
+  return ms == tickcache::kNoExpiry ? INFINITY : static_cast<double>(ms);
+}
+
+// Writes [state, fresh, stale] and returns the state.
+int Report(const tickcache::Lookup& lookup, double* out_times) {
+  out_times[0] = static_cast<double>(lookup.state);
+  out_times[1] = Remaining(lookup.fresh_remaining_ms);
+  out_times[2] = Remaining(lookup.stale_remaining_ms);
+  return static_cast<int>(lookup.state);
+}
+
+// Tags arrive as one buffer of [u32 little-endian length][bytes] records.
+bool ParseTags(const char* data, size_t length, std::vector<std::string>* tags) {
+  size_t at = 0;
+  while (at < length) {
+    if (length - at < 4) return false;
+    uint32_t size = 0;
+    std::memcpy(&size, data + at, 4);  // wasm is little-endian
+    at += 4;
+    if (size > length - at) return false;
+    tags->emplace_back(data + at, size);
+    at += size;
+  }
+  return true;
+}
+
+}  // namespace
+
+extern "C" {
+
+// ---- errors and results --------------------------------------------------------------
+
+// The last failure's code name: NUL-terminated ASCII ("key_too_large", "closed", ...).
+EMSCRIPTEN_KEEPALIVE const char* tc_last_error_code() { return g_error_code; }
+EMSCRIPTEN_KEEPALIVE const char* tc_last_error_message() { return g_error_message.data(); }
+EMSCRIPTEN_KEEPALIVE size_t tc_last_error_message_len() { return g_error_message.size(); }
+
+EMSCRIPTEN_KEEPALIVE const char* tc_result_ptr() { return g_result.data(); }
+EMSCRIPTEN_KEEPALIVE size_t tc_result_len() { return g_result.size(); }
+
+// ---- lifetime ------------------------------------------------------------------------
+
+// Returns the new cache's id (>= 0), or -1.
+EMSCRIPTEN_KEEPALIVE int tc_create(const char* json, size_t json_len) {
+  tickcache::Result<tickcache::Options> parsed = tickcache::ParseOptionsJson(Bytes(json, json_len));
+  if (!parsed.ok()) return Fail(parsed.status());
+  tickcache::Options options = std::move(parsed).value();
+  auto clock = std::make_shared<ManualClock>(0);
+  options.clock = clock;
+  tickcache::Result<std::unique_ptr<Cache>> created = Cache::Create(std::move(options));
+  if (!created.ok()) return Fail(created.status());
+  g_caches.push_back(CacheHandle{std::move(created).value(), std::move(clock)});
+  return static_cast<int>(g_caches.size() - 1);
+}
+
+// Frees the cache's memory; every later call with this id, close included, fails with
+// "closed" (PROTOCOL.md). Returns 0 or -1.
+EMSCRIPTEN_KEEPALIVE int tc_close(int id) {
+  if (Find(id) == nullptr) return kFailed;
+  CacheHandle& handle = g_caches[static_cast<size_t>(id)];
+  handle.cache.reset();
+  handle.clock.reset();
+  return 0;
+}
+
+// ---- reads ---------------------------------------------------------------------------
+
+// Returns the state (0 miss, 1 fresh, 2 stale) or -1; on a hit the value is the result.
+EMSCRIPTEN_KEEPALIVE int tc_get(int id, const char* key, size_t key_len, double now_ms,
+                                double* out_times) {
+  Cache* cache = FindAt(id, now_ms);
+  if (cache == nullptr) return kFailed;
+  return Report(cache->Get(Bytes(key, key_len), &g_result), out_times);
+}
+
+EMSCRIPTEN_KEEPALIVE int tc_peek(int id, const char* key, size_t key_len, double now_ms,
+                                 double* out_times) {
+  Cache* cache = FindAt(id, now_ms);
+  if (cache == nullptr) return kFailed;
+  return Report(cache->Peek(Bytes(key, key_len), &g_result), out_times);
+}
+
+EMSCRIPTEN_KEEPALIVE int tc_has(int id, const char* key, size_t key_len, double now_ms) {
+  Cache* cache = FindAt(id, now_ms);
+  if (cache == nullptr) return kFailed;
+  return static_cast<int>(cache->Has(Bytes(key, key_len)));
+}
+
+// ---- writes --------------------------------------------------------------------------
+
+// ttl_ms / grace_ms: NaN for "not given". tags: length-prefixed records (see ParseTags).
+// Returns 0 or -1.
+EMSCRIPTEN_KEEPALIVE int tc_set(int id, const char* key, size_t key_len, const char* value,
+                                size_t value_len, double ttl_ms, double grace_ms, const char* tags,
+                                size_t tags_len, double now_ms) {
+  Cache* cache = FindAt(id, now_ms);
+  if (cache == nullptr) return kFailed;
+  tickcache::SetOptions options;
+  options.ttl_ms = Duration(ttl_ms);
+  options.grace_ms = Duration(grace_ms);
+  if (!ParseTags(tags, tags_len, &options.tags)) {
+    return Fail("invalid_argument", "the tags buffer is not a sequence of length-prefixed strings");
+  }
+  Status status = cache->Set(Bytes(key, key_len), Bytes(value, value_len), options);
+  return status.ok() ? 0 : Fail(status);
+}
+
+// Returns 1 if the key was there, 0 if not, -1 on failure.
+EMSCRIPTEN_KEEPALIVE int tc_delete(int id, const char* key, size_t key_len) {
+  Cache* cache = Find(id);
+  if (cache == nullptr) return kFailed;
+  return cache->Delete(Bytes(key, key_len)) ? 1 : 0;
+}
+
+// Counts come back as doubles: exact up to 2^53, far beyond any cache's entry count.
+EMSCRIPTEN_KEEPALIVE double tc_invalidate_tag(int id, const char* tag, size_t tag_len) {
+  Cache* cache = Find(id);
+  if (cache == nullptr) return kFailed;
+  return static_cast<double>(cache->InvalidateTag(Bytes(tag, tag_len)));
+}
+
+EMSCRIPTEN_KEEPALIVE double tc_invalidate_prefix(int id, const char* prefix, size_t prefix_len) {
+  Cache* cache = Find(id);
+  if (cache == nullptr) return kFailed;
+  return static_cast<double>(cache->InvalidatePrefix(Bytes(prefix, prefix_len)));
+}
+
+EMSCRIPTEN_KEEPALIVE double tc_invalidate_pattern(int id, const char* glob, size_t glob_len) {
+  Cache* cache = Find(id);
+  if (cache == nullptr) return kFailed;
+  tickcache::Result<uint64_t> removed = cache->InvalidatePattern(Bytes(glob, glob_len));
+  if (!removed.ok()) return Fail(removed.status());
+  return static_cast<double>(removed.value());
+}
+
+EMSCRIPTEN_KEEPALIVE double tc_clear(int id) {
+  Cache* cache = Find(id);
+  if (cache == nullptr) return kFailed;
+  return static_cast<double>(cache->Clear());
+}
+
+EMSCRIPTEN_KEEPALIVE double tc_maintenance(int id, double now_ms) {
+  Cache* cache = FindAt(id, now_ms);
+  if (cache == nullptr) return kFailed;
+  return static_cast<double>(cache->RunMaintenance());
+}
+
+// ---- sizes and stats -----------------------------------------------------------------
+
+EMSCRIPTEN_KEEPALIVE double tc_entries(int id) {
+  Cache* cache = Find(id);
+  if (cache == nullptr) return kFailed;
+  return static_cast<double>(cache->Entries());
+}
+
+EMSCRIPTEN_KEEPALIVE double tc_bytes(int id) {
+  Cache* cache = Find(id);
+  if (cache == nullptr) return kFailed;
+  return static_cast<double>(cache->Bytes());
+}
+
+// Leaves Cache::StatsJson in the result buffer; returns 0 or -1.
+EMSCRIPTEN_KEEPALIVE int tc_stats_json(int id) {
+  Cache* cache = Find(id);
+  if (cache == nullptr) return kFailed;
+  g_result = cache->StatsJson();
+  return 0;
+}
+
+}  // extern "C"
