@@ -6,10 +6,11 @@
 // Every error case also checks that the call changed nothing and the cache still works.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import vm from 'node:vm';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const wasmDir =
@@ -68,6 +69,25 @@ describe('loading', () => {
   test('loadTickcacheWasm resolves once per realm', async () => {
     assert.equal(await glue.loadTickcacheWasm(), wasm);
     assert.equal(typeof wasm.createCoreCache, 'function');
+  });
+
+  test('the factory also runs as a page would load it (no process, no require)', async () => {
+    // A realm with only what a page has: the factory must take its web path (atob for the
+    // embedded wasm, crypto.getRandomValues for the hash seed) and never reach for Node.
+    const page = vm.createContext({ WebAssembly, TextDecoder, TextEncoder, atob, crypto,
+                                    performance, setTimeout, clearTimeout, console });
+    page.window = page;
+    page.self = page;
+    vm.runInContext(readFileSync(path.join(wasmDir, 'tickcache_wasm.cjs'), 'utf8'), page);
+    assert.equal(typeof page.createTickcacheModule, 'function');
+    const separate = await glue.loadTickcacheWasm({ factory: page.createTickcacheModule });
+    assert.notEqual(separate, wasm);
+    const cache = separate.createCoreCache('{"maxEntries": 4}');
+    const out = new Float64Array(3);
+    cache.set('k', bytes(1, 2), 1000, 0, null, T0);
+    assert.deepEqual([...cache.get('k', T0, out)], [1, 2]);  // a Uint8Array of the page's realm
+    assert.deepEqual([...out], [FRESH, 1000, 1000]);
+    cache.close();
   });
 
   test('createCoreCache works once the module is loaded', () => {
