@@ -26,7 +26,7 @@ class GhostFilter {
  public:
   // Remembers the last `capacity` insertions (at least 4); forgets everything.
   void Resize(uint64_t capacity) {
-    ring_.assign(std::max<uint64_t>(capacity, 4), 0);
+    ring_.assign(static_cast<size_t>(std::max<uint64_t>(capacity, 4)), 0);
     buckets_.assign(std::max<size_t>(ring_.size() * 3 / 8, 1), 0);
     head_ = 0;
     filled_ = 0;
