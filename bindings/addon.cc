@@ -30,7 +30,7 @@
 
 #include "tickcache/cache.h"
 #include "tickcache/clock.h"
-#include "tickcache/options_json.h"
+#include "tickcache/host.h"
 #include "tickcache/status.h"
 
 namespace {
@@ -153,22 +153,6 @@ bool ReadNow(napi_env env, napi_value value, int64_t* now_ms) {
   return true;
 }
 
-// A JS duration in ms to the core's optional TTL or grace, exactly as wasm/exports.cc does:
-// NaN is absent (the rules and defaults decide), +Infinity never expires, fractions round up
-// so a positive duration stays positive, and anything out of range becomes a value the core
-// rejects with invalid_ttl and a message naming it.
-std::optional<int64_t> Duration(double ms) {
-  if (std::isnan(ms)) return std::nullopt;
-  if (ms == INFINITY) return tickcache::kNoExpiry;
-  if (ms < 0) return ms < -1.0e18 ? int64_t{-1} : static_cast<int64_t>(std::floor(ms));
-  if (ms > static_cast<double>(tickcache::kMaxTtlMs)) return tickcache::kMaxTtlMs + 1;
-  return static_cast<int64_t>(std::ceil(ms));
-}
-
-double Remaining(int64_t ms) {
-  return ms == tickcache::kNoExpiry ? INFINITY : static_cast<double>(ms);
-}
-
 // The bytes of a Uint8Array (Buffer included), or false with invalid_argument pending.
 bool ReadBytes(napi_env env, napi_value value, const char* what, std::string_view* bytes) {
   bool is_typed_array = false;
@@ -224,11 +208,7 @@ bool ReadTags(napi_env env, napi_value value, std::vector<std::string>* tags) {
   return true;
 }
 
-void ReportTimes(const Lookup& lookup, double* out) {
-  out[0] = static_cast<double>(lookup.state);
-  out[1] = Remaining(lookup.fresh_remaining_ms);
-  out[2] = Remaining(lookup.stale_remaining_ms);
-}
+void ReportTimes(const Lookup& lookup, double* out) { tickcache::LookupToHost(lookup, out); }
 
 // Counts cross as doubles: exact up to 2^53, far beyond any cache's entry count.
 Napi::Value Count(napi_env env, uint64_t count) {
@@ -340,8 +320,8 @@ class CoreCache : public Napi::ObjectWrap<CoreCache> {
         !ReadNow(env, info[5], &now_ms)) {
       return Napi::Value();
     }
-    options.ttl_ms = Duration(ttl_ms);
-    options.grace_ms = Duration(grace_ms);
+    options.ttl_ms = tickcache::DurationFromHost(ttl_ms);
+    options.grace_ms = tickcache::DurationFromHost(grace_ms);
     clock_->Set(now_ms);
     Status status = cache->Set(key.view(), value, options);
     if (!status.ok()) {

@@ -32,7 +32,7 @@
 
 #include "tickcache/cache.h"
 #include "tickcache/clock.h"
-#include "tickcache/options_json.h"
+#include "tickcache/host.h"
 #include "tickcache/status.h"
 
 namespace {
@@ -97,27 +97,9 @@ std::string_view Bytes(const char* data, size_t length) {
   return length == 0 ? std::string_view() : std::string_view(data, length);
 }
 
-// A JS duration in ms to the core's optional TTL/grace. NaN: absent (the rules and defaults
-// decide). +Infinity: never expires. Fractions round up, so a positive duration stays
-// positive. Anything out of range is mapped to a value the core rejects with invalid_ttl
-// and a message that names it, rather than being checked here.
-std::optional<int64_t> Duration(double ms) {
-  if (std::isnan(ms)) return std::nullopt;
-  if (ms == INFINITY) return tickcache::kNoExpiry;
-  if (ms < 0) return ms < -1.0e18 ? int64_t{-1} : static_cast<int64_t>(std::floor(ms));
-  if (ms > static_cast<double>(tickcache::kMaxTtlMs)) return tickcache::kMaxTtlMs + 1;
-  return static_cast<int64_t>(std::ceil(ms));
-}
-
-double Remaining(int64_t ms) {
-  return ms == tickcache::kNoExpiry ? INFINITY : static_cast<double>(ms);
-}
-
 // Writes [state, fresh, stale] and returns the state.
 int Report(const tickcache::Lookup& lookup, double* out_times) {
-  out_times[0] = static_cast<double>(lookup.state);
-  out_times[1] = Remaining(lookup.fresh_remaining_ms);
-  out_times[2] = Remaining(lookup.stale_remaining_ms);
+  tickcache::LookupToHost(lookup, out_times);
   return static_cast<int>(lookup.state);
 }
 
@@ -208,8 +190,8 @@ EMSCRIPTEN_KEEPALIVE int tc_set(int id, const char* key, size_t key_len, const c
   Cache* cache = FindAt(id, now_ms);
   if (cache == nullptr) return kFailed;
   tickcache::SetOptions options;
-  options.ttl_ms = Duration(ttl_ms);
-  options.grace_ms = Duration(grace_ms);
+  options.ttl_ms = tickcache::DurationFromHost(ttl_ms);
+  options.grace_ms = tickcache::DurationFromHost(grace_ms);
   if (!ParseTags(tags, tags_len, &options.tags)) {
     return Fail("invalid_argument", "the tags buffer is not a sequence of length-prefixed strings");
   }

@@ -2,8 +2,10 @@
 // with this one function, so these cases pin what JavaScript users can write, everywhere.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "test_support.h"
-#include "tickcache/options_json.h"
+#include "tickcache/host.h"
 
 namespace tickcache {
 namespace {
@@ -78,6 +80,27 @@ TEST(OptionsJson, BadDocumentsNameTheFieldAndValue) {
     EXPECT_NE(parsed.status().message().find(c.expect_in_message), std::string::npos)
         << c.json << " -> " << parsed.status().message();
   }
+}
+
+}  // namespace
+}  // namespace tickcache
+
+namespace tickcache {
+namespace {
+
+TEST(HostNumbers, DurationsFromJavaScriptMeanTheSameOnBothHosts) {
+  EXPECT_FALSE(DurationFromHost(std::nan("")).has_value());
+  EXPECT_EQ(DurationFromHost(INFINITY), kNoExpiry);
+  EXPECT_EQ(DurationFromHost(1.2), 2);  // a positive duration stays positive
+  EXPECT_EQ(DurationFromHost(300000), 300000);
+  EXPECT_EQ(DurationFromHost(-0.5), -1);  // refused by Set as invalid_ttl
+  EXPECT_EQ(DurationFromHost(-INFINITY), -1);
+  EXPECT_EQ(DurationFromHost(1e300), kMaxTtlMs + 1);  // refused by Set as invalid_ttl
+  double out[3];
+  LookupToHost(Lookup{Freshness::kStale, 0, kNoExpiry}, out);
+  EXPECT_EQ(out[0], 2);
+  EXPECT_EQ(out[1], 0);
+  EXPECT_EQ(out[2], INFINITY);
 }
 
 }  // namespace
