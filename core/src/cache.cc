@@ -44,6 +44,8 @@ constexpr uint32_t kMaxKeyBytesLimit = 65535;
 constexpr uint32_t kMaxValueBytesLimit = 256u << 20;
 constexpr size_t kMaxTagsPerEntry = 64;
 constexpr uint32_t kMaxShards = 256;
+// The frequency sketch of a whole cache takes at least this much (frequency_sketch.h says why).
+constexpr uint64_t kSketchFloorBytes = 64 * 1024;
 
 Status Invalid(ErrorCode code, std::string message) { return {code, std::move(message)}; }
 
@@ -413,6 +415,7 @@ Result<std::unique_ptr<Cache>> Cache::Create(Options options) {
     limits.max_bytes = ShareOf(options.max_bytes, shard_count, i);
     limits.namespace_separator = options.namespace_separator;
     limits.hash_seed = options.hash_seed;
+    limits.sketch_floor_bytes = kSketchFloorBytes / shard_count;
     shards.push_back(MakeShard(options.policy, limits, std::move(store).value(), now));
   }
   return std::unique_ptr<Cache>(new ShardedCache(std::move(options), std::move(shards), now));

@@ -31,6 +31,7 @@ class Shard final : public ShardBase {
 
   // --- what the policy asks of its host ---
   int64_t Weight(SlotId s) const { return weigh_by_bytes_ ? static_cast<int64_t>(Charge(s)) : 1; }
+  uint64_t SketchFloorBytes() const { return limits_.sketch_floor_bytes; }
   uint64_t HashOf(SlotId s) const {
     return HashKey(store_->Key(slots_[s].data), limits_.hash_seed);
   }

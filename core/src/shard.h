@@ -53,7 +53,8 @@ struct ShardLimits {
   uint64_t max_entries = 0;  // 0: none
   uint64_t max_bytes = 0;    // 0: none
   char namespace_separator = ':';
-  uint64_t hash_seed = 0;  // the cache's (HashKey with it must agree with the facade's)
+  uint64_t hash_seed = 0;           // the cache's (HashKey with it must agree with the facade's)
+  uint64_t sketch_floor_bytes = 0;  // this shard's part of the cache's minimum sketch size
 };
 
 class ShardBase {
