@@ -49,15 +49,15 @@ constexpr uint64_t kSketchFloorBytes = 64 * 1024;
 
 Status Invalid(ErrorCode code, std::string message) { return {code, std::move(message)}; }
 
-Status CheckTtl(const char* what, int64_t ms, bool allow_zero) {
-  if (ms == kNoExpiry && std::string_view(what) == "ttl") return Status::Ok();
-  if (ms < 0 || (!allow_zero && ms == 0) || ms > kMaxTtlMs) {
-    return Invalid(ErrorCode::kInvalidTtl, std::string(what) + " must be " +
-                                               (allow_zero ? ">= 0" : "> 0") + " and at most " +
-                                               std::to_string(kMaxTtlMs) + " ms, got " +
-                                               std::to_string(ms));
-  }
-  return Status::Ok();
+enum class TimeKind { kTtl, kGrace };
+
+// A TTL is > 0 (or kNoExpiry), a grace >= 0; both at most kMaxTtlMs. Runs on every set.
+Status CheckTime(TimeKind kind, int64_t ms) {
+  const bool is_ttl = kind == TimeKind::kTtl;
+  if ((is_ttl && ms == kNoExpiry) || (ms >= (is_ttl ? 1 : 0) && ms <= kMaxTtlMs)) return {};
+  return Invalid(ErrorCode::kInvalidTtl,
+                 std::string(is_ttl ? "ttl must be > 0" : "grace must be >= 0") + " and at most " +
+                     std::to_string(kMaxTtlMs) + " ms, got " + std::to_string(ms));
 }
 
 uint32_t ChooseShards(const Options& o) {
@@ -345,8 +345,8 @@ class ShardedCache final : public Cache {
     if (rule != nullptr && rule->grace_ms) grace = *rule->grace_ms;
     if (options.ttl_ms) ttl = *options.ttl_ms;
     if (options.grace_ms) grace = *options.grace_ms;
-    status = CheckTtl("ttl", ttl, /*allow_zero=*/false);
-    if (status.ok()) status = CheckTtl("grace", grace, /*allow_zero=*/true);
+    status = CheckTime(TimeKind::kTtl, ttl);
+    if (status.ok()) status = CheckTime(TimeKind::kGrace, grace);
     if (!status.ok()) return status;
 
     write->key = key;
@@ -386,8 +386,8 @@ Status ValidateOptions(const Options& o) {
       o.policy != PolicyKind::kSieve) {
     return bad("unknown policy " + std::to_string(static_cast<int>(o.policy)));
   }
-  Status status = CheckTtl("ttl", o.default_ttl_ms, /*allow_zero=*/false);
-  if (status.ok()) status = CheckTtl("grace", o.default_grace_ms, /*allow_zero=*/true);
+  Status status = CheckTime(TimeKind::kTtl, o.default_ttl_ms);
+  if (status.ok()) status = CheckTime(TimeKind::kGrace, o.default_grace_ms);
   return status;
 }
 
