@@ -33,6 +33,22 @@ const char* PolicyKindName(PolicyKind kind) {
   return "unknown";
 }
 
+const char* RemovalCauseName(RemovalCause cause) {
+  switch (cause) {
+    case RemovalCause::kDeleted:
+      return "deleted";
+    case RemovalCause::kEvicted:
+      return "evicted";
+    case RemovalCause::kRejected:
+      return "rejected";
+    case RemovalCause::kExpired:
+      return "expired";
+    case RemovalCause::kInvalidated:
+      return "invalidated";
+  }
+  return "unknown";
+}
+
 double Stats::HitRate() const {
   uint64_t lookups = hits + stale_hits + misses;
   return lookups == 0 ? 0.0 : static_cast<double>(hits + stale_hits) / static_cast<double>(lookups);
@@ -80,8 +96,10 @@ uint64_t ShareOf(uint64_t total, uint32_t shards, uint32_t index) {
 
 class ShardedCache final : public Cache {
  public:
-  ShardedCache(Options options, std::vector<std::unique_ptr<ShardBase>> shards, int64_t created_ms)
+  ShardedCache(Options options, std::vector<std::unique_ptr<ShardBase>> shards, int64_t created_ms,
+               std::shared_ptr<const RemovalListener> listener)
       : options_(std::move(options)),
+        listener_(std::move(listener)),
         latest_now_(created_ms),
         shard_count_(static_cast<uint32_t>(shards.size())),
         shards_(new Guarded[shards.size()]) {
@@ -109,14 +127,43 @@ class ShardedCache final : public Cache {
   Freshness Has(std::string_view key) const override { return Peek(key, nullptr).state; }
 
   Status Set(std::string_view key, std::string_view value, const SetOptions& options) override {
+    return SetWithResult(key, value, options, nullptr);
+  }
+
+  Status SetWithResult(std::string_view key, std::string_view value, const SetOptions& options,
+                       WriteResult* result) override {
     EntryWrite write;
     std::vector<std::string> tags;
     int64_t now = Now();
     Status status = Resolve(key, value, options, now, &write, &tags);
     if (!status.ok()) return status;
-    Guarded& g = ShardFor(write.hash);
-    MutexLock lock(g.mutex);
-    return g.shard->Set(write, now);
+    uint32_t index = ShardIndex(write.hash);
+    SlotId slot = kNoSlot;
+    {
+      MutexLock lock(shards_[index].mutex);
+      status = shards_[index].shard->Set(write, now, &slot);
+    }
+    if (status.ok() && result != nullptr) {
+      result->ref = (index << kRefSlotBits) | slot;
+      result->fresh_until_ms = write.fresh_until_ms >= kNeverMs ? kNoExpiry : write.fresh_until_ms;
+      result->stale_until_ms = write.stale_until_ms >= kNeverMs ? kNoExpiry : write.stale_until_ms;
+    }
+    return status;
+  }
+
+  void Touch(const EntryRef* refs, size_t count) override {
+    uint32_t locked = UINT32_MAX;
+    for (size_t i = 0; i < count; ++i) {
+      uint32_t index = (refs[i] & ~kStaleAnswer) >> kRefSlotBits;
+      if (index >= shard_count_) continue;  // not a ref this cache gave out
+      if (index != locked) {
+        if (locked != UINT32_MAX) shards_[locked].mutex.unlock();
+        shards_[index].mutex.lock();
+        locked = index;
+      }
+      shards_[index].shard->Touch(refs[i] & kRefSlotMask, (refs[i] & kStaleAnswer) != 0);
+    }
+    if (locked != UINT32_MAX) shards_[locked].mutex.unlock();
   }
 
   bool Delete(std::string_view key) override {
@@ -228,7 +275,7 @@ class ShardedCache final : public Cache {
       if (w.stale_until_ms <= now) continue;
       Guarded& g = ShardFor(w.hash);
       MutexLock lock(g.mutex);
-      if (g.shard->Set(w, now).ok()) {
+      if (g.shard->Set(w, now, nullptr).ok()) {
         ++loaded;
       } else {
         // An entry this cache cannot take (its shard's byte bound is smaller than the one it
@@ -276,10 +323,11 @@ class ShardedCache final : public Cache {
   }
   uint64_t Hash(std::string_view key) const { return HashKey(key, options_.hash_seed); }
 
-  Guarded& ShardFor(uint64_t hash) const {
+  uint32_t ShardIndex(uint64_t hash) const {
     // The index uses the low 32 bits and the top 5; shards take bits from the middle.
-    return shards_[(hash >> 32) & (shard_count_ - 1)];
+    return static_cast<uint32_t>((hash >> 32) & (shard_count_ - 1));
   }
+  Guarded& ShardFor(uint64_t hash) const { return shards_[ShardIndex(hash)]; }
 
   template <typename F>
   uint64_t ForEachShard(F&& f) const {
@@ -361,6 +409,7 @@ class ShardedCache final : public Cache {
   }
 
   Options options_;
+  std::shared_ptr<const RemovalListener> listener_;  // the shards hold raw pointers to it
   mutable std::atomic<int64_t> latest_now_;
   uint32_t shard_count_;
   std::unique_ptr<Guarded[]> shards_;
@@ -406,6 +455,9 @@ Result<std::unique_ptr<Cache>> Cache::Create(Options options) {
                       " is smaller than the shard count " + std::to_string(shard_count));
   }
   int64_t now = options.clock->NowMs();
+  // The shards call the listener through one copy that lives as long as the cache.
+  auto listener = options.on_removal ? std::make_shared<const RemovalListener>(options.on_removal)
+                                     : std::shared_ptr<const RemovalListener>();
   std::vector<std::unique_ptr<ShardBase>> shards;
   for (uint32_t i = 0; i < shard_count; ++i) {
     Result<std::unique_ptr<Store>> store = options.store(i, shard_count);
@@ -416,9 +468,12 @@ Result<std::unique_ptr<Cache>> Cache::Create(Options options) {
     limits.namespace_separator = options.namespace_separator;
     limits.hash_seed = options.hash_seed;
     limits.sketch_floor_bytes = kSketchFloorBytes / shard_count;
+    limits.shard_index = i;
+    limits.on_removal = listener.get();
     shards.push_back(MakeShard(options.policy, limits, std::move(store).value(), now));
   }
-  return std::unique_ptr<Cache>(new ShardedCache(std::move(options), std::move(shards), now));
+  return std::unique_ptr<Cache>(
+      new ShardedCache(std::move(options), std::move(shards), now, std::move(listener)));
 }
 
 }  // namespace tickcache

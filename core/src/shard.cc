@@ -5,7 +5,7 @@
 namespace tickcache {
 namespace {
 
-enum class Cause : uint8_t { kDeleted, kEvicted, kRejected, kExpired, kInvalidated };
+using Cause = RemovalCause;
 
 template <template <typename> class PolicyT>
 class Shard final : public ShardBase {
@@ -70,7 +70,7 @@ class Shard final : public ShardBase {
     return Describe(s, now);
   }
 
-  Status Set(const EntryWrite& w, int64_t now) override {
+  Status Set(const EntryWrite& w, int64_t now, SlotId* slot_out) override {
     now = Monotonic(now);
     std::string_view ns = NamespaceOf(w.key);
     uint64_t memberships = (w.tags != nullptr ? w.tags->size() : 0) + (ns.empty() ? 0 : 1);
@@ -113,9 +113,16 @@ class Shard final : public ShardBase {
     }
     wheel_.Schedule(slots_, s, slots_.StaleUntil(s));
     ++sets_;
+    if (slot_out != nullptr) *slot_out = s;
     MakeRoom();
     AdvanceWheel(now, /*exact=*/false);
     return Status::Ok();
+  }
+
+  void Touch(SlotId s, bool stale) override {
+    if (s < slots_.FirstEntryId() || s >= slots_.EndId() || !slots_.IsLive(s)) return;
+    policy_.OnAccess(s, HashOf(s));
+    ++(stale ? stale_hits_ : hits_);
   }
 
   bool Delete(std::string_view key, uint64_t hash) override {
@@ -143,6 +150,11 @@ class Shard final : public ShardBase {
 
   uint64_t Clear() override {
     uint64_t removed = entries_;
+    if (limits_.on_removal != nullptr && *limits_.on_removal) {
+      for (SlotId s = slots_.FirstEntryId(); s < slots_.EndId(); ++s) {
+        if (slots_.IsLive(s)) Notify(s, Cause::kInvalidated);
+      }
+    }
     store_->ReleaseAll();
     slots_.Reset();
     index_.Clear();
@@ -257,7 +269,13 @@ class Shard final : public ShardBase {
     return lookup;
   }
 
+  void Notify(SlotId s, Cause cause) {
+    (*limits_.on_removal)((limits_.shard_index << kRefSlotBits) | s, store_->Key(slots_[s].data),
+                          cause);
+  }
+
   void Remove(SlotId s, uint64_t hash, Cause cause) {
+    if (limits_.on_removal != nullptr && *limits_.on_removal) Notify(s, cause);
     uint64_t charge = Charge(s);
     policy_.OnRemove(s);
     TimerWheel::Cancel(slots_, s);

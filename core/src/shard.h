@@ -55,7 +55,12 @@ struct ShardLimits {
   char namespace_separator = ':';
   uint64_t hash_seed = 0;           // the cache's (HashKey with it must agree with the facade's)
   uint64_t sketch_floor_bytes = 0;  // this shard's part of the cache's minimum sketch size
+  uint32_t shard_index = 0;         // the high bits of this shard's EntryRefs
+  const RemovalListener* on_removal = nullptr;  // the cache's, or null; outlives the shard
 };
+
+inline constexpr uint32_t kRefSlotBits = 22;
+inline constexpr EntryRef kRefSlotMask = (EntryRef{1} << kRefSlotBits) - 1;
 
 class ShardBase {
  public:
@@ -63,7 +68,10 @@ class ShardBase {
   virtual Lookup Get(std::string_view key, uint64_t hash, int64_t now, std::string* value) = 0;
   virtual Lookup Peek(std::string_view key, uint64_t hash, int64_t now,
                       std::string* value) const = 0;
-  virtual Status Set(const EntryWrite& write, int64_t now) = 0;
+  // On success, *slot (if given) is where the entry went (it may already have been evicted
+  // again by admission; the removal listener then said so).
+  virtual Status Set(const EntryWrite& write, int64_t now, SlotId* slot) = 0;
+  virtual void Touch(SlotId slot, bool stale) = 0;
   virtual bool Delete(std::string_view key, uint64_t hash) = 0;
   virtual uint64_t InvalidateTag(std::string_view tag) = 0;
   virtual uint64_t InvalidatePrefix(std::string_view prefix) = 0;

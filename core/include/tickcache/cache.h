@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -48,6 +49,26 @@ enum class PolicyKind : uint8_t {
 };
 const char* PolicyKindName(PolicyKind kind);
 
+// Names one live entry for a host that answers hits itself (the JavaScript object-mode
+// front): shard (8 bits) | slot (22 bits). A ref is valid from the Set that returned it until
+// the removal notice that names it; Touch ignores refs to free slots.
+using EntryRef = uint32_t;
+// Or'ed into a ref given to Touch: the host answered a stale (graced) hit.
+inline constexpr EntryRef kStaleAnswer = EntryRef{1} << 30;
+
+enum class RemovalCause : uint8_t {
+  kDeleted,      // delete()
+  kEvicted,      // to keep within the bounds
+  kRejected,     // refused by the admission policy
+  kExpired,      // its grace ran out
+  kInvalidated,  // by tag, prefix, pattern, clear, or a snapshot entry the cache could not take
+};
+const char* RemovalCauseName(RemovalCause cause);
+
+// Called for every entry that leaves the cache, under its shard's lock: it must not call back
+// into the cache. Hosts use it to free what they keep beside an entry (object-mode slots).
+using RemovalListener = std::function<void(EntryRef ref, std::string_view key, RemovalCause cause)>;
+
 struct Options {
   uint64_t max_entries = 0;  // 0: bounded by bytes only
   uint64_t max_bytes = 0;    // 0: bounded by entries only (one of the two must be set)
@@ -65,6 +86,7 @@ struct Options {
   // seed makes hit ratios reproducible run to run (benchmarks, trace tests) at the cost of
   // letting whoever knows it choose colliding keys.
   uint64_t hash_seed = 0;
+  RemovalListener on_removal;  // null: nobody is told
 };
 
 enum class Freshness : uint8_t { kMiss = 0, kFresh = 1, kStale = 2 };
@@ -73,6 +95,13 @@ struct Lookup {
   Freshness state = Freshness::kMiss;
   int64_t fresh_remaining_ms = 0;  // 0 when stale or missing; kNoExpiry when it never expires
   int64_t stale_remaining_ms = 0;  // time until the entry is gone; kNoExpiry likewise
+};
+
+// What a write resolved to, for hosts that keep their own view of an entry.
+struct WriteResult {
+  EntryRef ref = 0;
+  int64_t fresh_until_ms = 0;  // absolute; kNoExpiry for never
+  int64_t stale_until_ms = 0;
 };
 
 struct SetOptions {
@@ -117,7 +146,13 @@ class Cache {
   // (Stats::rejections counts those).
   virtual Status Set(std::string_view key, std::string_view value, const SetOptions& options) = 0;
   Status Set(std::string_view key, std::string_view value) { return Set(key, value, {}); }
+  // Set, telling where the entry went and the absolute times it got. Null `result`: as Set.
+  virtual Status SetWithResult(std::string_view key, std::string_view value,
+                               const SetOptions& options, WriteResult* result) = 0;
   virtual bool Delete(std::string_view key) = 0;
+  // Reports hits a host answered without asking (refs from WriteResult, kStaleAnswer or'ed in
+  // for stale ones): the policy and the stats see them as if Get had been called.
+  virtual void Touch(const EntryRef* refs, size_t count) = 0;
 
   virtual std::vector<Lookup> GetMany(const std::vector<std::string_view>& keys,
                                       std::vector<std::string>* values) = 0;
