@@ -166,6 +166,10 @@ class ShardedCache final : public Cache {
     if (locked != UINT32_MAX) shards_[locked].mutex.unlock();
   }
 
+  void RecordMisses(uint64_t count) override {
+    host_misses_.fetch_add(count, std::memory_order_relaxed);
+  }
+
   bool Delete(std::string_view key) override {
     if (!ValidKey(key)) return false;
     uint64_t hash = Hash(key);
@@ -226,6 +230,7 @@ class ShardedCache final : public Cache {
       s.AddStats(&stats);
       return uint64_t{0};
     });
+    stats.misses += host_misses_.load(std::memory_order_relaxed);
     stats.max_entries = options_.max_entries;
     stats.max_bytes = options_.max_bytes;
     stats.window_fraction /= shard_count_;
@@ -411,6 +416,7 @@ class ShardedCache final : public Cache {
   Options options_;
   std::shared_ptr<const RemovalListener> listener_;  // the shards hold raw pointers to it
   mutable std::atomic<int64_t> latest_now_;
+  std::atomic<uint64_t> host_misses_{0};  // misses a host front answered (RecordMisses)
   uint32_t shard_count_;
   std::unique_ptr<Guarded[]> shards_;
 };

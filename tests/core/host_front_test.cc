@@ -78,6 +78,16 @@ TEST_F(HostFront, TouchIsAHitThePolicyAndStatsSee) {
   EXPECT_EQ(cache->GetStats().hits, 1u);
 }
 
+TEST_F(HostFront, RecordedMissesCountInTheStatsAndTheirJson) {
+  auto cache = Make(3, PolicyKind::kLru);
+  SetRef(*cache, "a");
+  std::string value;
+  EXPECT_EQ(cache->Get("nope", &value).state, Freshness::kMiss);
+  cache->RecordMisses(4);
+  EXPECT_EQ(cache->GetStats().misses, 5u);
+  EXPECT_NE(cache->StatsJson().find("\"misses\":5"), std::string::npos) << cache->StatsJson();
+}
+
 TEST_F(HostFront, EveryRemovalIsNoticedWithItsRefAndCause) {
   auto cache = Make(2, PolicyKind::kLru, 1);
   SetRef(*cache, "del");

@@ -153,6 +153,8 @@ class Cache {
   // Reports hits a host answered without asking (refs from WriteResult, kStaleAnswer or'ed in
   // for stale ones): the policy and the stats see them as if Get had been called.
   virtual void Touch(const EntryRef* refs, size_t count) = 0;
+  // Reports misses the host answered without asking (a key its front does not hold).
+  virtual void RecordMisses(uint64_t count) = 0;
 
   virtual std::vector<Lookup> GetMany(const std::vector<std::string_view>& keys,
                                       std::vector<std::string>* values) = 0;
