@@ -1,0 +1,26 @@
+// jest.config.cjs: one Jest suite (tests/js), run twice: once per backend (two projects).
+// The suite imports 'tickcache' -- the built package (dist/, scripts/build-js.sh) -- and each
+// project forces its backend through TICKCACHE_BACKEND (tests/js/support/backend-*.cjs), so the
+// same test files prove the same behaviour on the native addon and on wasm.
+// ESM throughout: run with NODE_OPTIONS=--experimental-vm-modules (scripts/test.sh does).
+
+const shared = {
+  preset: 'ts-jest/presets/default-esm',
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  testMatch: ['<rootDir>/tests/js/**/*.test.ts'],
+  moduleNameMapper: {
+    '^tickcache$': '<rootDir>/dist/esm/index.js',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tests/js/tsconfig.json' }],
+  },
+};
+
+module.exports = {
+  projects: [
+    { ...shared, displayName: 'native', setupFiles: ['<rootDir>/tests/js/support/backend-native.cjs'] },
+    { ...shared, displayName: 'wasm', setupFiles: ['<rootDir>/tests/js/support/backend-wasm.cjs'] },
+  ],
+};

@@ -1,0 +1,458 @@
+// js/src/cache.ts: the Cache users hold, in its two value modes, over one CoreCache (either host).
+//
+// object mode: values stay on the JS heap, by reference. A hit is answered here, from a Map of
+//   key -> FrontEntry, without crossing into the host: the access is recorded in a ring of refs
+//   that the core's policy reads in batches (touch), the way Caffeine buffers reads. The core
+//   stays the authority on what is cached: every write goes through it and every entry it
+//   removes (eviction, rejection, expiry, invalidation) comes back as a removal notice that is
+//   drained right after the call that caused it, so the Map never holds an entry the core
+//   dropped for longer than that call.
+// bytes mode: values are serialized (serializer.ts) into the host's memory, off the V8 heap;
+//   every call crosses into the host.
+// Invariants of both: a failed call throws a TickcacheError and leaves the cache as it was;
+// after close() every call throws code `closed`.
+
+import type { Backend, CoreCache } from './core-protocol.js';
+import { LOOKUP_FRESH, LOOKUP_MISS, STALE_ANSWER_BIT } from './core-protocol.js';
+import { TickcacheError, fromHostError } from './errors.js';
+import { DurationReader, checkTags } from './options.js';
+import { ValueCodec } from './serializer.js';
+import type {
+  BackendInfo,
+  BackendName,
+  CacheEntry,
+  CacheOptions,
+  CacheStats,
+  SetManyEntry,
+  SetOptions,
+  ValueMode,
+} from './types.js';
+
+export interface Cache<V = unknown> {
+  readonly backend: BackendName;
+  readonly backendInfo: BackendInfo;
+  readonly mode: ValueMode;
+  /** Entries held now. */
+  readonly size: number;
+  /** Charged bytes held now (key + value + metadata; object mode: no value bytes). */
+  readonly bytes: number;
+  /** The value, fresh or within its grace; undefined on a miss. */
+  get(key: string): V | undefined;
+  /** The value with its freshness and remaining times; undefined on a miss. */
+  getEntry(key: string): CacheEntry<V> | undefined;
+  /** As getEntry, without counting as an access (no effect on eviction or stats). */
+  peek(key: string): CacheEntry<V> | undefined;
+  has(key: string): boolean;
+  /** Milliseconds until the value turns stale (Infinity: never; 0: stale); undefined if absent. */
+  remainingTtl(key: string): number | undefined;
+  set(key: string, value: V, options?: SetOptions): void;
+  delete(key: string): boolean;
+  getMany(keys: readonly string[]): Array<V | undefined>;
+  setMany(entries: ReadonlyArray<SetManyEntry<V>>): void;
+  invalidateTag(tag: string): number;
+  invalidatePrefix(prefix: string): number;
+  invalidatePattern(pattern: string): number;
+  clear(): number;
+  /** Expires what is due now; returns how many entries left. Runs by itself during writes too. */
+  maintenance(): number;
+  stats(): CacheStats;
+  close(): void;
+}
+
+const RING_REFS = 256;
+const DRAIN_PAIRS = 256;
+
+function checkKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string') {
+    throw new TickcacheError('invalid_key', `a key must be a string, got ${key === null ? 'null' : typeof key}`);
+  }
+}
+
+function checkSetOptions(options: unknown): SetOptions {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TickcacheError('invalid_argument', 'set options must be an object { ttl, grace, tags }');
+  }
+  return options as SetOptions;
+}
+
+/** What both modes share: the host object, the clock, durations and the calls that need no value. */
+abstract class CacheBase<V> implements Cache<V> {
+  abstract readonly mode: ValueMode;
+  readonly backend: BackendName;
+  protected readonly now: () => number;
+  protected readonly durations: DurationReader;
+  protected readonly lookupOut = new Float64Array(3);
+  protected closed = false;
+
+  constructor(
+    protected readonly core: CoreCache,
+    backend: Backend,
+    readonly backendInfo: BackendInfo,
+    options: CacheOptions,
+  ) {
+    this.backend = backend.name;
+    this.now = options.clock ?? Date.now;
+    this.durations = new DurationReader(backend);
+  }
+
+  abstract get(key: string): V | undefined;
+  abstract getEntry(key: string): CacheEntry<V> | undefined;
+  abstract peek(key: string): CacheEntry<V> | undefined;
+  abstract has(key: string): boolean;
+  abstract set(key: string, value: V, options?: SetOptions): void;
+  abstract delete(key: string): boolean;
+  protected abstract afterRemovals(): void;
+  /** Called before any call that lets the core decide something: hits not yet reported go first. */
+  protected abstract reportAccesses(): void;
+
+  get size(): number {
+    return this.call(() => this.core.entries());
+  }
+
+  get bytes(): number {
+    return this.call(() => this.core.bytes());
+  }
+
+  remainingTtl(key: string): number | undefined {
+    return this.peek(key)?.ttl;
+  }
+
+  getMany(keys: readonly string[]): Array<V | undefined> {
+    if (!Array.isArray(keys)) throw new TickcacheError('invalid_argument', 'getMany takes an array of keys');
+    keys.forEach(checkKey);
+    return keys.map((key) => this.get(key));
+  }
+
+  setMany(entries: ReadonlyArray<SetManyEntry<V>>): void {
+    if (!Array.isArray(entries)) {
+      throw new TickcacheError('invalid_argument', 'setMany takes an array of { key, value, ttl?, grace?, tags? }');
+    }
+    // All checked before the first write, so a bad entry leaves the cache as it was.
+    const prepared = entries.map((entry: unknown) => {
+      if (typeof entry !== 'object' || entry === null) {
+        throw new TickcacheError('invalid_argument', 'setMany entries are objects { key, value, ... }');
+      }
+      const { key, value, ...options } = entry as SetManyEntry<V>;
+      checkKey(key);
+      this.validateWrite(value, options);
+      return entry as SetManyEntry<V>;
+    });
+    for (const { key, value, ...options } of prepared) this.set(key, value, options);
+  }
+
+  invalidateTag(tag: string): number {
+    return this.invalidate('tag', tag, (text) => this.core.invalidateTag(text));
+  }
+
+  invalidatePrefix(prefix: string): number {
+    return this.invalidate('prefix', prefix, (text) => this.core.invalidatePrefix(text));
+  }
+
+  invalidatePattern(pattern: string): number {
+    return this.invalidate('pattern', pattern, (text) => this.core.invalidatePattern(text));
+  }
+
+  clear(): number {
+    return this.mutate(() => this.core.clear());
+  }
+
+  maintenance(): number {
+    return this.mutate(() => this.core.maintenance(this.now()));
+  }
+
+  stats(): CacheStats {
+    this.reportAccesses();
+    const parsed = JSON.parse(this.call(() => this.core.statsJson())) as CacheStats;
+    return { ...parsed, backend: this.backend, mode: this.mode };
+  }
+
+  close(): void {
+    if (!this.closed) this.reportAccessesQuietly();
+    this.call(() => this.core.close());
+    this.closed = true;
+  }
+
+  /** Checks a value and its options as set would, without writing: the ttl/grace in ms and tags. */
+  protected prepareWrite(value: V, options: SetOptions | undefined) {
+    if (value === undefined) {
+      throw new TickcacheError('invalid_value', 'undefined is not a value (delete the key instead)');
+    }
+    const checked = checkSetOptions(options);
+    return {
+      ttl: this.durations.toMs('ttl', checked.ttl),
+      grace: this.durations.toMs('grace', checked.grace),
+      tags: checkTags(checked.tags),
+    };
+  }
+
+  /** Everything set would refuse, refused without writing (setMany checks a batch first). */
+  protected validateWrite(value: V, options: SetOptions | undefined): void {
+    this.prepareWrite(value, options);
+  }
+
+  /** Runs a host call, turning what it throws into a TickcacheError. */
+  protected call<T>(run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      throw fromHostError(error);
+    }
+  }
+
+  /** A host call that may remove entries: accesses reported before, removals drained after. */
+  protected mutate<T>(run: () => T): T {
+    this.reportAccesses();
+    try {
+      return this.call(run);
+    } finally {
+      this.afterRemovals();
+    }
+  }
+
+  private invalidate(what: string, text: unknown, run: (text: string) => number): number {
+    if (typeof text !== 'string') {
+      throw new TickcacheError('invalid_argument', `the ${what} must be a string, got ${typeof text}`);
+    }
+    return this.mutate(() => run(text));
+  }
+
+  private reportAccessesQuietly(): void {
+    try {
+      this.reportAccesses();
+    } catch {
+      // Closing must not fail because the last batch of hits could not be reported.
+    }
+  }
+
+  protected entryFrom(value: V, out: Float64Array): CacheEntry<V> {
+    return {
+      value,
+      state: out[0] === LOOKUP_FRESH ? 'fresh' : 'stale',
+      ttl: out[1]!,
+      staleTtl: out[2]!,
+    };
+  }
+}
+
+/** One entry of the object-mode front. Times are absolute epoch ms; Infinity never. */
+class FrontEntry<V> {
+  constructor(
+    readonly key: string,
+    public value: V,
+    readonly ref: number,
+    public freshUntil: number,
+    public staleUntil: number,
+  ) {}
+}
+
+export class ObjectCache<V> extends CacheBase<V> {
+  readonly mode = 'object' as const;
+  private readonly byKey = new Map<string, FrontEntry<V>>();
+  private readonly byRef = new Map<number, FrontEntry<V>>();
+  private readonly ring = new Uint32Array(RING_REFS);
+  private ringLength = 0;
+  private misses = 0;
+  private readonly writeOut = new Float64Array(4);
+  private readonly drainOut = new Uint32Array(DRAIN_PAIRS * 2);
+  private static readonly NO_BYTES = new Uint8Array(0);
+
+  get(key: string): V | undefined {
+    const entry = this.byKey.get(key);
+    if (entry === undefined) return this.miss(key);
+    // Entries that never expire (the common case for an LRU-style cache) need no clock read.
+    if (entry.freshUntil !== Infinity) {
+      const now = this.now();
+      if (now >= entry.freshUntil) {
+        if (now >= entry.staleUntil) return this.miss(key);
+        this.record(entry.ref | STALE_ANSWER_BIT);
+        return entry.value;
+      }
+    }
+    this.record(entry.ref);
+    return entry.value;
+  }
+
+  getEntry(key: string): CacheEntry<V> | undefined {
+    const found = this.lookup(key);
+    if (found === undefined) return this.miss(key);
+    this.record(found.state === 'fresh' ? found.ref : found.ref | STALE_ANSWER_BIT);
+    return found.entry;
+  }
+
+  peek(key: string): CacheEntry<V> | undefined {
+    const found = this.lookup(key);
+    if (found === undefined) this.checkUsable(key);
+    return found?.entry;
+  }
+
+  has(key: string): boolean {
+    const found = this.lookup(key) !== undefined;
+    if (!found) this.checkUsable(key);
+    return found;
+  }
+
+  set(key: string, value: V, options?: SetOptions): void {
+    checkKey(key);
+    this.checkOpen();
+    const { ttl, grace, tags } = this.prepareWrite(value, options);
+    const out = this.writeOut;
+    this.reportAccesses();
+    try {
+      this.core.set(key, ObjectCache.NO_BYTES, ttl, grace, tags, this.now(), out);
+    } catch (error) {
+      throw fromHostError(error); // a failed set removed nothing and wrote nothing
+    }
+    // Installed before the removals are drained: if the policy refused or evicted the new entry
+    // at once, its notice comes in that drain and takes it out again.
+    this.install(key, value, out);
+    if (out[3]! > 0) this.afterRemovals();
+  }
+
+  delete(key: string): boolean {
+    checkKey(key);
+    this.checkOpen();
+    return this.mutate(() => this.core.delete(key));
+  }
+
+  override close(): void {
+    super.close();
+    this.byKey.clear();
+    this.byRef.clear();
+  }
+
+  protected reportAccesses(): void {
+    if (this.ringLength === 0 && this.misses === 0) return;
+    const count = this.ringLength;
+    const misses = this.misses;
+    this.ringLength = 0;
+    this.misses = 0;
+    this.call(() => this.core.touch(this.ring, count, misses));
+  }
+
+  protected afterRemovals(): void {
+    if (this.closed) return;
+    for (;;) {
+      let pairs: number;
+      try {
+        pairs = this.core.drainRemovals(this.drainOut);
+      } catch {
+        return; // closed underneath us: nothing left to mirror
+      }
+      for (let i = 0; i < pairs; i++) {
+        const ref = this.drainOut[2 * i]!;
+        const entry = this.byRef.get(ref);
+        if (entry === undefined) continue;
+        this.byRef.delete(ref);
+        if (this.byKey.get(entry.key) === entry) this.byKey.delete(entry.key);
+      }
+      if (pairs < DRAIN_PAIRS) return;
+    }
+  }
+
+  private install(key: string, value: V, out: Float64Array): void {
+    const ref = out[0]!;
+    const atRef = this.byRef.get(ref);
+    if (atRef !== undefined && atRef.key === key) {
+      atRef.value = value; // the core replaced the entry in place: same slot, same ref
+      atRef.freshUntil = out[1]!;
+      atRef.staleUntil = out[2]!;
+      return;
+    }
+    const entry = new FrontEntry(key, value, ref, out[1]!, out[2]!);
+    this.byKey.set(key, entry);
+    this.byRef.set(ref, entry);
+  }
+
+  private lookup(key: string): { entry: CacheEntry<V>; ref: number; state: 'fresh' | 'stale' } | undefined {
+    const entry = this.byKey.get(key);
+    if (entry === undefined) return undefined;
+    const now = this.now();
+    if (now >= entry.staleUntil) return undefined;
+    const state = now < entry.freshUntil ? 'fresh' : 'stale';
+    return {
+      ref: entry.ref,
+      state,
+      entry: {
+        value: entry.value,
+        state,
+        ttl: state === 'fresh' ? entry.freshUntil - now : 0,
+        staleTtl: entry.staleUntil - now,
+      },
+    };
+  }
+
+  private miss(key: string): undefined {
+    this.checkUsable(key);
+    if (++this.misses >= RING_REFS) this.reportAccesses();
+    return undefined;
+  }
+
+  private record(ref: number): void {
+    this.ring[this.ringLength++] = ref;
+    if (this.ringLength === RING_REFS) this.reportAccesses();
+  }
+
+  /** Why a key found nothing may be a caller's mistake: say so rather than answer a miss. */
+  private checkUsable(key: unknown): void {
+    checkKey(key);
+    this.checkOpen();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new TickcacheError('closed', 'the cache was closed');
+  }
+}
+
+export class BytesCache<V> extends CacheBase<V> {
+  readonly mode = 'bytes' as const;
+  private readonly codec: ValueCodec;
+
+  constructor(core: CoreCache, backend: Backend, info: BackendInfo, options: CacheOptions) {
+    super(core, backend, info, options);
+    this.codec = new ValueCodec(options.serializer);
+  }
+
+  get(key: string): V | undefined {
+    checkKey(key);
+    const stored = this.call(() => this.core.get(key, this.now(), this.lookupOut));
+    return stored === null ? undefined : (this.codec.decode(stored) as V);
+  }
+
+  getEntry(key: string): CacheEntry<V> | undefined {
+    checkKey(key);
+    const stored = this.call(() => this.core.get(key, this.now(), this.lookupOut));
+    return stored === null ? undefined : this.entryFrom(this.codec.decode(stored) as V, this.lookupOut);
+  }
+
+  peek(key: string): CacheEntry<V> | undefined {
+    checkKey(key);
+    const stored = this.call(() => this.core.peek(key, this.now(), this.lookupOut));
+    return stored === null ? undefined : this.entryFrom(this.codec.decode(stored) as V, this.lookupOut);
+  }
+
+  has(key: string): boolean {
+    checkKey(key);
+    return this.call(() => this.core.has(key, this.now())) !== LOOKUP_MISS;
+  }
+
+  set(key: string, value: V, options?: SetOptions): void {
+    checkKey(key);
+    const { ttl, grace, tags } = this.prepareWrite(value, options);
+    const bytes = this.codec.encode(value);
+    this.call(() => this.core.set(key, bytes, ttl, grace, tags, this.now()));
+  }
+
+  delete(key: string): boolean {
+    checkKey(key);
+    return this.call(() => this.core.delete(key));
+  }
+
+  protected override validateWrite(value: V, options: SetOptions | undefined): void {
+    super.validateWrite(value, options);
+    this.codec.encode(value);
+  }
+
+  protected reportAccesses(): void {}
+  protected afterRemovals(): void {}
+}

@@ -1,0 +1,59 @@
+// js/src/core-protocol.ts: the TypeScript face of the low-level CoreCache that both hosts expose
+// (bindings/PROTOCOL.md is the contract; bindings/addon.cc and wasm/core_cache.mjs implement it).
+//
+// Nothing here is for users: cache.ts wraps it. Invariants kept by the hosts and relied on here:
+// every call is synchronous, a failed call throws an Error with a string `code` and changes
+// nothing, and every duration/remaining time crossing the boundary is in milliseconds with NaN
+// meaning "absent" and +Infinity meaning "never".
+
+/** [state, freshRemainingMs, staleRemainingMs]; state 0 miss, 1 fresh, 2 stale. */
+export type LookupOut = Float64Array;
+/** [ref, freshUntilMs, staleUntilMs, pendingRemovals] after a set with `out`. */
+export type WriteOut = Float64Array;
+
+export interface CoreCache {
+  get(key: string, now: number, out: LookupOut): Uint8Array | null;
+  peek(key: string, now: number, out: LookupOut): Uint8Array | null;
+  has(key: string, now: number): number;
+  set(
+    key: string,
+    value: Uint8Array,
+    ttlMs: number,
+    graceMs: number,
+    tags: readonly string[] | null,
+    now: number,
+    out?: WriteOut,
+  ): void;
+  delete(key: string): boolean;
+  touch(refs: Uint32Array, count: number, misses: number): void;
+  drainRemovals(out: Uint32Array): number;
+  pendingRemovals(): number;
+  invalidateTag(tag: string): number;
+  invalidatePrefix(prefix: string): number;
+  invalidatePattern(glob: string): number;
+  clear(): number;
+  maintenance(now: number): number;
+  entries(): number;
+  bytes(): number;
+  statsJson(): string;
+  close(): void;
+}
+
+export interface HostOptions {
+  trackRemovals?: boolean;
+  name?: string;
+}
+
+/** What a loaded backend offers: a factory, durations, and (native only) the named registry. */
+export interface Backend {
+  readonly name: 'native' | 'wasm';
+  create(optionsJson: string, host: HostOptions): CoreCache;
+  open(name: string): CoreCache;
+  parseDuration(text: string): number;
+}
+
+export const LOOKUP_MISS = 0;
+export const LOOKUP_FRESH = 1;
+export const LOOKUP_STALE = 2;
+/** Or'ed into a ref given to touch(): the hit was answered stale (core's kStaleAnswer). */
+export const STALE_ANSWER_BIT = 2 ** 30;

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# scripts/build-js.sh: builds the npm package's JavaScript into dist/ from js/src (TypeScript).
+#
+#   dist/esm/    ES modules + .d.ts (tsc)            the "import" and "browser" conditions
+#   dist/cjs/    one CommonJS bundle + .d.cts (esbuild) the "require" condition
+#   dist/wasm/   the wasm glue (wasm/core_cache.mjs + the single-file module), copied from the
+#                wasm build so both builds reach it as ../wasm/ and bundlers can follow it
+# The native addon stays in build/addon/Release (npm run build:native); dist/esm and dist/cjs
+# both sit two levels below the package root, so one relative path finds it from either.
+# Needs: npm packages (npm ci), the wasm build (scripts/wasm-build.sh). Safe to run again.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+TC_TAG=build-js
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
+
+WASM_OUT="${TICKCACHE_WASM_BUILD_DIR:-build/wasm}/wasm"
+for f in core_cache.mjs tickcache_wasm.cjs; do
+  [[ -f "$WASM_OUT/$f" ]] || tc_die "$WASM_OUT/$f is missing: run scripts/wasm-build.sh first"
+done
+
+rm -rf dist
+npx --no-install tsc -p tsconfig.json --outDir dist/esm --declarationDir dist/esm
+printf '{\n  "type": "module"\n}\n' >dist/esm/package.json
+
+# CommonJS: one bundle. import.meta.url (used to find the addon) becomes this file's URL; the
+# wasm glue stays an external dynamic import (an ES module, loadable from CommonJS by import()).
+mkdir -p dist/cjs
+npx --no-install esbuild js/src/index.ts --bundle --platform=node --format=cjs --target=node20 \
+  --outfile=dist/cjs/index.cjs --external:../wasm/core_cache.mjs --log-level=warning \
+  --define:import.meta.url=__tickcacheModuleUrl \
+  "--banner:js=const __tickcacheModuleUrl = require('node:url').pathToFileURL(__filename).href;"
+printf '{\n  "type": "commonjs"\n}\n' >dist/cjs/package.json
+# Types for require(): the same declarations, as .d.cts naming .cjs siblings.
+for dts in dist/esm/*.d.ts; do
+  base="$(basename "$dts" .d.ts)"
+  sed -E "s#(from '\./[a-z-]+)\.js'#\1.cjs'#g" "$dts" | grep -v '^//# sourceMappingURL' \
+    >"dist/cjs/$base.d.cts"
+done
+
+mkdir -p dist/wasm
+cp "$WASM_OUT/core_cache.mjs" "$WASM_OUT/tickcache_wasm.cjs" dist/wasm/
+tc_log "built dist/ (esm, cjs, wasm)"
