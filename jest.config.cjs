@@ -1,4 +1,5 @@
-// jest.config.cjs: one Jest suite (tests/js), run twice: once per backend (two projects).
+// jest.config.cjs: one Jest suite (tests/js), run twice: once per backend (two projects), and
+// the service suite (tests/service, Node only, real redis-server).
 // The suite imports 'tickcache' -- the built package (dist/, scripts/build-js.sh) -- and each
 // project forces its backend through TICKCACHE_BACKEND (tests/js/support/backend-*.cjs), so the
 // same test files prove the same behaviour on the native addon and on wasm.
@@ -22,5 +23,14 @@ module.exports = {
   projects: [
     { ...shared, displayName: 'native', setupFiles: ['<rootDir>/tests/js/support/backend-native.cjs'] },
     { ...shared, displayName: 'wasm', setupFiles: ['<rootDir>/tests/js/support/backend-wasm.cjs'] },
+    // The service layer (tiers, Redis, the bus): Node only, against a real redis-server.
+    {
+      ...shared,
+      displayName: 'service',
+      testMatch: ['<rootDir>/tests/service/**/*.test.ts'],
+      transform: {
+        '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tests/service/tsconfig.json' }],
+      },
+    },
   ],
 };
