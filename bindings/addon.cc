@@ -1,11 +1,12 @@
 // bindings/addon.cc: the Node-API host of the core, the native half of bindings/PROTOCOL.md's
-// `CoreCache`. js/ wraps it; nothing else should call it.
+// `CoreCache`, plus the module functions `openCoreCache` and `parseDuration`. js/ wraps it;
+// nothing else should call it.
 //
 // Invariants:
-//   - Marshalling only. Every rule (validation, TTL resolution, eviction, expiry) is the
-//     core's; this file turns JS values into bytes and numbers and reports the core's Status
-//     as a thrown Error whose `code` is ErrorCodeName, or "closed" / "invalid_argument" for
-//     what only a host can get wrong (a closed object, an argument of the wrong JS type).
+//   - Marshalling only. Every rule (validation, TTL resolution, eviction, expiry, durations) is
+//     the core's; this file turns JS values into bytes and numbers and reports the core's Status
+//     as a thrown Error whose `code` is ErrorCodeName, or one of the host codes ("closed",
+//     "invalid_argument", "name_taken", "not_found") for what only a host can get wrong.
 //   - It converts numbers exactly as wasm/exports.cc does (durations, `now`, Infinity), so
 //     one Jest suite gets the same answers from both backends.
 //   - A failed call changes nothing: every argument is checked before the clock moves or the
@@ -13,36 +14,52 @@
 //   - node-addon-api runs without C++ exceptions: a failure sets a pending JS exception and
 //     the method returns at once. Nothing aborts the process.
 //   - Per-env state lives in AddonData (napi_set_instance_data), never in globals, so every
-//     worker_thread that loads the addon gets its own class.
-//   - Time is the caller's: each CoreCache owns a ManualClock set from `now` before each call
-//     that reads freshness; the core clamps, so time never steps back.
+//     worker_thread that loads the addon gets its own class. The one process-wide object is
+//     the Registry of named caches, which is what lets worker_threads share a cache.
+//   - A CoreCache object is a handle on a SharedCache (shared_ptr): a named cache may have
+//     handles in several envs; the cache and its name die with the last handle, closed or
+//     garbage-collected (env teardown finalizes a worker's handles too).
+//   - Time is the caller's: each cache owns a ManualClock set from `now` before each call
+//     that reads freshness; the core clamps, so time never steps back. Handles of one named
+//     cache share its clock: a thread's `now` may be read by another thread's concurrent
+//     call, which is harmless for real clocks (they agree to a few ms and the core clamps).
 #include <napi.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "tickcache/cache.h"
 #include "tickcache/clock.h"
+#include "tickcache/config.h"
 #include "tickcache/host.h"
 #include "tickcache/status.h"
 
 namespace {
 
 using tickcache::Cache;
+using tickcache::EntryRef;
 using tickcache::Freshness;
 using tickcache::Lookup;
 using tickcache::ManualClock;
+using tickcache::RemovalCause;
 using tickcache::Status;
 
 constexpr char kClosed[] = "closed";
 constexpr char kInvalidArgument[] = "invalid_argument";
+constexpr char kNameTaken[] = "name_taken";
+constexpr char kNotFound[] = "not_found";
+// Counts JS gives us (touch's misses) must be exact doubles.
+constexpr double kMaxSafeInteger = 9007199254740991.0;
 
 // Sets a pending Error with `code` (napi_throw_error defines the property itself). The
 // caller returns at once.
@@ -169,20 +186,49 @@ bool ReadBytes(napi_env env, napi_value value, const char* what, std::string_vie
   return true;
 }
 
-// The Float64Array(3) that get/peek fill with [state, freshRemainingMs, staleRemainingMs].
-bool ReadTimesOut(napi_env env, napi_value value, double** out) {
+// A typed array of `type` with at least `min_length` elements, or false with invalid_argument
+// pending ("<what> must be <expected>, got ...").
+template <typename Element>
+bool ReadTypedArray(napi_env env, napi_value value, napi_typedarray_type wanted, size_t min_length,
+                    const char* what, const char* expected, Element** data, size_t* length) {
   bool is_typed_array = false;
   napi_typedarray_type type = napi_int8_array;
-  size_t length = 0;
-  void* data = nullptr;
+  void* raw = nullptr;
   if (napi_is_typedarray(env, value, &is_typed_array) != napi_ok || !is_typed_array ||
-      napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr) != napi_ok ||
-      type != napi_float64_array || length < 3 || data == nullptr) {
-    Throw(env, kInvalidArgument, "out must be a Float64Array of at least 3 elements");
+      napi_get_typedarray_info(env, value, &type, length, &raw, nullptr, nullptr) != napi_ok ||
+      type != wanted || *length < min_length) {
+    if (is_typed_array) {
+      Throw(env, kInvalidArgument, std::string(what) + " must be " + expected);
+    } else {
+      ThrowWrongType(env, what, expected, value);
+    }
     return false;
   }
-  *out = static_cast<double*>(data);
+  *data = static_cast<Element*>(raw);
   return true;
+}
+
+// The Float64Array(3) that get/peek fill with [state, freshRemainingMs, staleRemainingMs].
+bool ReadTimesOut(napi_env env, napi_value value, double** out) {
+  size_t length = 0;
+  return ReadTypedArray(env, value, napi_float64_array, 3, "out",
+                        "a Float64Array of at least 3 elements", out, &length);
+}
+
+// A whole number in [0, 2^53) (counts JS hands over), or false with invalid_argument pending.
+bool ReadCount(napi_env env, napi_value value, const char* what, double* count) {
+  if (!ReadNumber(env, value, what, count)) return false;
+  if (!(*count >= 0 && *count <= kMaxSafeInteger && std::floor(*count) == *count)) {
+    Throw(env, kInvalidArgument,
+          std::string(what) + " must be a whole number >= 0, got " + std::to_string(*count));
+    return false;
+  }
+  return true;
+}
+
+bool IsUndefined(napi_env env, napi_value value) {
+  napi_valuetype type = napi_undefined;
+  return napi_typeof(env, value, &type) == napi_ok && type == napi_undefined;
 }
 
 // Tags: null or undefined for none, else an array of strings.
@@ -210,9 +256,188 @@ bool ReadTags(napi_env env, napi_value value, std::vector<std::string>* tags) {
 
 void ReportTimes(const Lookup& lookup, double* out) { tickcache::LookupToHost(lookup, out); }
 
+// An absolute time as JS sees it: kNoExpiry ("never") is +Infinity.
+double TimeForHost(int64_t ms) {
+  return ms == tickcache::kNoExpiry ? INFINITY : static_cast<double>(ms);
+}
+
 // Counts cross as doubles: exact up to 2^53, far beyond any cache's entry count.
 Napi::Value Count(napi_env env, uint64_t count) {
   return Napi::Number::New(env, static_cast<double>(count));
+}
+
+// ---- removal notices ---------------------------------------------------------------------
+
+// The (ref, cause) notices of a cache created with trackRemovals, oldest first, for the JS
+// front to drain in batches (it frees the slots those refs name).
+//
+// No mutex: only a cache that is not named can track removals, so its one handle, and so
+// every call that can remove an entry and every drain, runs on one env's JS thread. Push runs
+// inside the core's listener, under a shard lock: it only appends. Nothing bounds the queue
+// but the front's draining, which it does whenever set() reports pending notices.
+class RemovalQueue {
+ public:
+  void Push(EntryRef ref, RemovalCause cause) {
+    items_.push_back(ref);
+    items_.push_back(static_cast<uint32_t>(cause));
+  }
+
+  size_t Pending() const { return (items_.size() - head_) / 2; }
+
+  // Moves up to `max_pairs` of the oldest notices into out as [ref, cause, ...]; returns how
+  // many pairs it moved.
+  size_t Drain(uint32_t* out, size_t max_pairs) {
+    const size_t pairs = std::min(max_pairs, Pending());
+    std::copy_n(items_.begin() + static_cast<std::ptrdiff_t>(head_), pairs * 2, out);
+    head_ += pairs * 2;
+    if (head_ == items_.size()) {
+      items_.clear();
+      head_ = 0;
+    } else if (head_ > items_.size() / 2) {  // compacting only past half keeps Drain O(1) amortized
+      items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+    return pairs;
+  }
+
+ private:
+  std::vector<uint32_t> items_;  // ref, cause, ref, cause, ...
+  size_t head_ = 0;              // items_[head_] is the oldest undrained ref
+};
+
+// ---- shared caches and the registry of names ---------------------------------------------
+
+// One tickcache::Cache and what every handle on it shares. Member order matters: `cache` is
+// declared last so it is destroyed first, while the queue its listener writes to still lives.
+struct SharedCache {
+  ~SharedCache();
+
+  std::string name;  // "" when unnamed; set once, before the cache is published
+  std::unique_ptr<RemovalQueue> removals;  // null unless trackRemovals
+  std::shared_ptr<ManualClock> clock;
+  std::unique_ptr<Cache> cache;
+};
+
+// Names -> live named caches, for every env (main thread and worker_threads) of the process.
+// It holds weak pointers: the handles own the caches, so a name lives exactly as long as one
+// handle on its cache does.
+class Registry {
+ public:
+  // Never destroyed: a worker's handles may be finalized while the process exits, after
+  // static destructors would have run.
+  static Registry& Instance() {
+    static Registry* registry = new Registry();
+    return *registry;
+  }
+
+  // False when `name` belongs to a live cache.
+  bool Register(const std::string& name, const std::shared_ptr<SharedCache>& shared) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::weak_ptr<SharedCache>& slot = by_name_[name];
+    if (!slot.expired()) return false;
+    shared->name = name;
+    slot = shared;
+    return true;
+  }
+
+  std::shared_ptr<SharedCache> Find(const std::string& name) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto found = by_name_.find(name);
+    return found == by_name_.end() ? nullptr : found->second.lock();
+  }
+
+  // Called by a dying cache. A new cache may already have taken the name (its entry is then
+  // live): only an expired entry is the dying cache's own.
+  void Forget(const std::string& name) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto found = by_name_.find(name);
+    if (found != by_name_.end() && found->second.expired()) by_name_.erase(found);
+  }
+
+ private:
+  Registry() = default;
+
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::weak_ptr<SharedCache>> by_name_;  // guarded by mutex_
+};
+
+SharedCache::~SharedCache() {
+  cache.reset();  // before the name is free, so a new cache of that name never meets this one
+  if (!name.empty()) Registry::Instance().Forget(name);
+}
+
+// ---- per-env data -------------------------------------------------------------------------
+
+// What one env (the main thread or a worker) keeps: the class, so openCoreCache can construct
+// a CoreCache, and the cache that construction adopts instead of creating one.
+struct AddonData {
+  Napi::FunctionReference core_cache;
+  std::shared_ptr<SharedCache> adopting;  // set only for the duration of openCoreCache's New
+};
+
+// The constructor's second argument: { trackRemovals?: boolean, name?: string }.
+struct HostOptions {
+  bool track_removals = false;
+  std::string name;  // "" when absent
+};
+
+// Reads the host options; false with invalid_argument pending for anything but undefined or
+// a plain object whose fields are known and of the right type (undefined fields are absent).
+bool ReadHostOptions(napi_env env, napi_value value, HostOptions* options) {
+  if (IsUndefined(env, value)) return true;
+  napi_valuetype type = napi_undefined;
+  bool is_array = false;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_object ||
+      napi_is_array(env, value, &is_array) != napi_ok || is_array) {
+    ThrowWrongType(env, "hostOptions", "an object", value);
+    return false;
+  }
+  napi_value names = nullptr;
+  uint32_t count = 0;
+  if (napi_get_all_property_names(
+          env, value, napi_key_own_only,
+          static_cast<napi_key_filter>(napi_key_enumerable | napi_key_skip_symbols),
+          napi_key_numbers_to_strings, &names) != napi_ok ||
+      napi_get_array_length(env, names, &count) != napi_ok) {
+    return false;  // a Proxy trap threw: its exception is pending
+  }
+  Utf8Arg field;
+  for (uint32_t i = 0; i < count; ++i) {
+    napi_value name = nullptr;
+    if (napi_get_element(env, names, i, &name) != napi_ok || !field.Read(env, name, "field")) {
+      return false;
+    }
+    if (field.view() != "trackRemovals" && field.view() != "name") {
+      Throw(env, kInvalidArgument,
+            "hostOptions." + field.str() + " is not a host option (trackRemovals, name)");
+      return false;
+    }
+  }
+  napi_value track = nullptr;
+  if (napi_get_named_property(env, value, "trackRemovals", &track) != napi_ok) return false;
+  if (!IsUndefined(env, track) &&
+      napi_get_value_bool(env, track, &options->track_removals) != napi_ok) {
+    ThrowWrongType(env, "hostOptions.trackRemovals", "a boolean", track);
+    return false;
+  }
+  napi_value name = nullptr;
+  if (napi_get_named_property(env, value, "name", &name) != napi_ok) return false;
+  if (!IsUndefined(env, name)) {
+    Utf8Arg text;
+    if (!text.Read(env, name, "hostOptions.name")) return false;
+    if (text.view().empty()) {
+      Throw(env, kInvalidArgument, "hostOptions.name must not be empty");
+      return false;
+    }
+    options->name = text.str();
+  }
+  if (!options->name.empty() && options->track_removals) {
+    Throw(env, kInvalidArgument,
+          "hostOptions.trackRemovals cannot be combined with name \"" + options->name +
+              "\": removal notices are drained by one JS realm, a named cache is shared");
+    return false;
+  }
+  return true;
 }
 
 class CoreCache : public Napi::ObjectWrap<CoreCache> {
@@ -225,6 +450,9 @@ class CoreCache : public Napi::ObjectWrap<CoreCache> {
                            InstanceMethod<&CoreCache::Has>("has"),
                            InstanceMethod<&CoreCache::Set>("set"),
                            InstanceMethod<&CoreCache::Delete>("delete"),
+                           InstanceMethod<&CoreCache::Touch>("touch"),
+                           InstanceMethod<&CoreCache::DrainRemovals>("drainRemovals"),
+                           InstanceMethod<&CoreCache::PendingRemovals>("pendingRemovals"),
                            InstanceMethod<&CoreCache::InvalidateTag>("invalidateTag"),
                            InstanceMethod<&CoreCache::InvalidatePrefix>("invalidatePrefix"),
                            InstanceMethod<&CoreCache::InvalidatePattern>("invalidatePattern"),
@@ -237,37 +465,62 @@ class CoreCache : public Napi::ObjectWrap<CoreCache> {
                        });
   }
 
-  // new CoreCache(optionsJson). On failure the exception stays pending and node-addon-api
-  // discards the half-made object.
+  // new CoreCache(optionsJson, hostOptions?), or, inside openCoreCache, a new handle on the
+  // cache it is adopting. On failure the exception stays pending and node-addon-api discards
+  // the half-made object.
   explicit CoreCache(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CoreCache>(info) {
     napi_env env = info.Env();
+    AddonData* data = info.Env().GetInstanceData<AddonData>();
+    if (data != nullptr && data->adopting != nullptr) {
+      shared_ = std::move(data->adopting);
+      return;
+    }
     Utf8Arg json;
-    if (!json.Read(env, info[0], "optionsJson")) return;
+    HostOptions host;
+    if (!json.Read(env, info[0], "optionsJson") || !ReadHostOptions(env, info[1], &host)) return;
     tickcache::Result<tickcache::Options> parsed = tickcache::ParseOptionsJson(json.view());
     if (!parsed.ok()) {
       Throw(env, parsed.status());
       return;
     }
     tickcache::Options options = std::move(parsed).value();
+    auto shared = std::make_shared<SharedCache>();
+    if (host.track_removals) {
+      shared->removals = std::make_unique<RemovalQueue>();
+      RemovalQueue* queue = shared->removals.get();  // outlives the cache (SharedCache's order)
+      options.on_removal = [queue](EntryRef ref, std::string_view, RemovalCause cause) {
+        queue->Push(ref, cause);
+      };
+    }
     // Starts at 0, like the wasm host, so a test's fake clock may begin anywhere after the
     // epoch.
-    auto clock = std::make_shared<ManualClock>(0);
-    options.clock = clock;
+    shared->clock = std::make_shared<ManualClock>(0);
+    options.clock = shared->clock;
     tickcache::Result<std::unique_ptr<Cache>> created = Cache::Create(std::move(options));
     if (!created.ok()) {
       Throw(env, created.status());
       return;
     }
-    cache_ = std::move(created).value();
-    clock_ = std::move(clock);
+    shared->cache = std::move(created).value();
+    if (!host.name.empty() && !Registry::Instance().Register(host.name, shared)) {
+      Throw(env, kNameTaken, "a cache named \"" + host.name + "\" is already open");
+      return;
+    }
+    shared_ = std::move(shared);
   }
 
  private:
   // The open cache, or null with "closed" pending.
   Cache* Open(napi_env env) {
-    if (cache_ == nullptr) Throw(env, kClosed, "the cache is closed");
-    return cache_.get();
+    if (shared_ == nullptr) {
+      Throw(env, kClosed, "the cache is closed");
+      return nullptr;
+    }
+    return shared_->cache.get();
   }
+
+  // Moves the cache's clock to the caller's `now`.
+  void SetNow(int64_t now_ms) { shared_->clock->Set(now_ms); }
 
   // get(key, now, out) / peek(key, now, out): the value as a Buffer (a copy) or null.
   Napi::Value Read(const Napi::CallbackInfo& info, bool peek) {
@@ -280,7 +533,7 @@ class CoreCache : public Napi::ObjectWrap<CoreCache> {
         !ReadTimesOut(env, info[2], &out)) {
       return Napi::Value();
     }
-    clock_->Set(now_ms);
+    SetNow(now_ms);
     Lookup lookup =
         peek ? cache->Peek(key.view(), &value_scratch_) : cache->Get(key.view(), &value_scratch_);
     ReportTimes(lookup, out);
@@ -300,11 +553,12 @@ class CoreCache : public Napi::ObjectWrap<CoreCache> {
     if (cache == nullptr || !key.Read(env, info[0], "key") || !ReadNow(env, info[1], &now_ms)) {
       return Napi::Value();
     }
-    clock_->Set(now_ms);
+    SetNow(now_ms);
     return Napi::Number::New(env, static_cast<double>(cache->Has(key.view())));
   }
 
-  // set(key, value, ttlMs, graceMs, tags, now)
+  // set(key, value, ttlMs, graceMs, tags, now, out?): with `out`, fills [ref, freshUntilMs,
+  // staleUntilMs, pendingRemovals] (absolute ms, +Infinity for never).
   Napi::Value Set(const Napi::CallbackInfo& info) {
     napi_env env = info.Env();
     Cache* cache = Open(env);
@@ -314,19 +568,32 @@ class CoreCache : public Napi::ObjectWrap<CoreCache> {
     double grace_ms = 0;
     tickcache::SetOptions options;
     int64_t now_ms = 0;
+    double* out = nullptr;
+    size_t out_length = 0;
     if (cache == nullptr || !key.Read(env, info[0], "key") ||
         !ReadBytes(env, info[1], "value", &value) || !ReadNumber(env, info[2], "ttlMs", &ttl_ms) ||
         !ReadNumber(env, info[3], "graceMs", &grace_ms) || !ReadTags(env, info[4], &options.tags) ||
-        !ReadNow(env, info[5], &now_ms)) {
+        !ReadNow(env, info[5], &now_ms) ||
+        (!IsUndefined(env, info[6]) &&
+         !ReadTypedArray(env, info[6], napi_float64_array, 4, "out",
+                         "a Float64Array of at least 4 elements", &out, &out_length))) {
       return Napi::Value();
     }
     options.ttl_ms = tickcache::DurationFromHost(ttl_ms);
     options.grace_ms = tickcache::DurationFromHost(grace_ms);
-    clock_->Set(now_ms);
-    Status status = cache->Set(key.view(), value, options);
+    SetNow(now_ms);
+    tickcache::WriteResult written;
+    Status status =
+        cache->SetWithResult(key.view(), value, options, out == nullptr ? nullptr : &written);
     if (!status.ok()) {
       Throw(env, status);
       return Napi::Value();
+    }
+    if (out != nullptr) {
+      out[0] = static_cast<double>(written.ref);
+      out[1] = TimeForHost(written.fresh_until_ms);
+      out[2] = TimeForHost(written.stale_until_ms);
+      out[3] = static_cast<double>(PendingCount());
     }
     return info.Env().Undefined();
   }
@@ -337,6 +604,53 @@ class CoreCache : public Napi::ObjectWrap<CoreCache> {
     Utf8Arg key;
     if (cache == nullptr || !key.Read(env, info[0], "key")) return Napi::Value();
     return Napi::Boolean::New(env, cache->Delete(key.view()));
+  }
+
+  // touch(refs, count, misses): the hits and misses a JS front answered itself.
+  Napi::Value Touch(const Napi::CallbackInfo& info) {
+    napi_env env = info.Env();
+    Cache* cache = Open(env);
+    EntryRef* refs = nullptr;
+    size_t length = 0;
+    double count = 0;
+    double misses = 0;
+    if (cache == nullptr ||
+        !ReadTypedArray(env, info[0], napi_uint32_array, 0, "refs", "a Uint32Array", &refs,
+                        &length) ||
+        !ReadCount(env, info[1], "count", &count) || !ReadCount(env, info[2], "misses", &misses)) {
+      return Napi::Value();
+    }
+    if (count > static_cast<double>(length)) {
+      Throw(env, kInvalidArgument,
+            "count " + std::to_string(static_cast<uint64_t>(count)) + " is more than the " +
+                std::to_string(length) + " refs given");
+      return Napi::Value();
+    }
+    cache->Touch(refs, static_cast<size_t>(count));
+    cache->RecordMisses(static_cast<uint64_t>(misses));
+    return info.Env().Undefined();
+  }
+
+  // drainRemovals(out: Uint32Array): pairs written as [ref, cause, ...], oldest first.
+  Napi::Value DrainRemovals(const Napi::CallbackInfo& info) {
+    napi_env env = info.Env();
+    uint32_t* out = nullptr;
+    size_t length = 0;
+    if (Open(env) == nullptr || !ReadTypedArray(env, info[0], napi_uint32_array, 0, "out",
+                                                "a Uint32Array", &out, &length)) {
+      return Napi::Value();
+    }
+    RemovalQueue* queue = shared_->removals.get();
+    return Count(env, queue == nullptr ? 0 : queue->Drain(out, length / 2));
+  }
+
+  Napi::Value PendingRemovals(const Napi::CallbackInfo& info) {
+    if (Open(info.Env()) == nullptr) return Napi::Value();
+    return Count(info.Env(), PendingCount());
+  }
+
+  size_t PendingCount() const {
+    return shared_->removals == nullptr ? 0 : shared_->removals->Pending();
   }
 
   Napi::Value InvalidateTag(const Napi::CallbackInfo& info) {
@@ -380,7 +694,7 @@ class CoreCache : public Napi::ObjectWrap<CoreCache> {
     Cache* cache = Open(env);
     int64_t now_ms = 0;
     if (cache == nullptr || !ReadNow(env, info[0], &now_ms)) return Napi::Value();
-    clock_->Set(now_ms);
+    SetNow(now_ms);
     return Count(env, cache->RunMaintenance());
   }
 
@@ -402,34 +716,60 @@ class CoreCache : public Napi::ObjectWrap<CoreCache> {
     return Napi::String::New(info.Env(), cache->StatsJson());
   }
 
-  // close(): frees the entries now rather than at garbage collection; every later call, close
-  // included, throws "closed" (PROTOCOL.md).
+  // close(): detaches this handle; the cache (and its name) is freed now if this was the last
+  // handle on it, rather than at garbage collection. Every later call on this handle, close
+  // included, throws "closed" (PROTOCOL.md); other handles on a named cache go on working.
   Napi::Value Close(const Napi::CallbackInfo& info) {
     if (Open(info.Env()) == nullptr) return Napi::Value();
-    cache_.reset();
-    clock_.reset();
+    shared_.reset();
     return info.Env().Undefined();
   }
 
-  // Shared so that a later registry can hand one cache to several worker_threads' objects.
-  std::shared_ptr<Cache> cache_;  // null once closed
-  std::shared_ptr<ManualClock> clock_;
+  std::shared_ptr<SharedCache> shared_;  // null once closed
   // get/peek assign the value here, so a hit reuses its capacity and allocates only the
   // Buffer handed to JS.
   std::string value_scratch_;
 };
 
-// What one env (the main thread or a worker) keeps: the class, for code that must construct
-// or recognize a CoreCache from native code.
-struct AddonData {
-  Napi::FunctionReference core_cache;
-};
+// openCoreCache(name): a new handle on the named cache, from any env of the process.
+Napi::Value OpenCoreCache(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  Utf8Arg name;
+  if (!name.Read(env, info[0], "name")) return Napi::Value();
+  std::shared_ptr<SharedCache> shared = Registry::Instance().Find(name.str());
+  if (shared == nullptr) {
+    Throw(env, kNotFound, "no open cache is named \"" + name.str() + "\"");
+    return Napi::Value();
+  }
+  AddonData* data = info.Env().GetInstanceData<AddonData>();
+  data->adopting = std::move(shared);
+  Napi::Object handle = data->core_cache.New({});
+  data->adopting.reset();  // already moved into the handle unless New failed
+  if (handle.IsEmpty()) return Napi::Value();
+  return handle;
+}
+
+// parseDuration(text): the core's ParseDuration in ms; "never" is +Infinity.
+Napi::Value ParseDuration(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  Utf8Arg text;
+  if (!text.Read(env, info[0], "text")) return Napi::Value();
+  if (text.view() == "never") return Napi::Number::New(env, INFINITY);
+  tickcache::Result<int64_t> parsed = tickcache::ParseDuration(text.view());
+  if (!parsed.ok()) {
+    Throw(env, parsed.status());
+    return Napi::Value();
+  }
+  return Napi::Number::New(env, static_cast<double>(parsed.value()));
+}
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Function core_cache = CoreCache::Define(env);
   if (env.IsExceptionPending()) return exports;
-  env.SetInstanceData<AddonData>(new AddonData{Napi::Persistent(core_cache)});
+  env.SetInstanceData<AddonData>(new AddonData{Napi::Persistent(core_cache), nullptr});
   exports.Set("CoreCache", core_cache);
+  exports.Set("openCoreCache", Napi::Function::New<OpenCoreCache>(env, "openCoreCache"));
+  exports.Set("parseDuration", Napi::Function::New<ParseDuration>(env, "parseDuration"));
   return exports;
 }
 

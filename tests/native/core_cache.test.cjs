@@ -2,10 +2,11 @@
 // bindings/PROTOCOL.md, run by node's own test runner (`node --test tests/native/`).
 //
 // It checks the marshalling, not the cache: every call once, the numbers that cross the
-// boundary (states, remaining times, Infinity, counts), every error `code` the host produces,
-// that a failed call changes nothing, and that the addon loads in a worker_thread. Time is a
-// fake `now` passed to each call; nothing sleeps. Cache behaviour itself is the GoogleTest
-// suite's job (tests/core).
+// boundary (states, remaining times, absolute times, refs, Infinity, counts), the object-mode
+// calls (set's `out`, touch, removal notices), parseDuration, every error `code` the host
+// produces, that a failed call changes nothing, and that the addon loads in a worker_thread.
+// Time is a fake `now` passed to each call; nothing sleeps. Cache behaviour itself is the
+// GoogleTest suite's job (tests/core); named caches shared by workers are registry.test.cjs's.
 'use strict';
 
 const assert = require('node:assert/strict');
@@ -15,7 +16,7 @@ const { Worker } = require('node:worker_threads');
 
 // Where `npm run build:native` (cmake-js --out build/addon --config Release) puts the addon.
 const ADDON_PATH = path.join(__dirname, '..', '..', 'build', 'addon', 'Release', 'tickcache.node');
-const { CoreCache } = require(ADDON_PATH);
+const { CoreCache, parseDuration } = require(ADDON_PATH);
 
 const T0 = 1_700_000_000_000;
 const MAX_KEY_BYTES = 64;
@@ -242,6 +243,9 @@ test('every call after close throws code closed, close included', () => {
     has: () => cache.has('k', T0),
     set: () => cache.set('k', bytes('v'), NaN, NaN, null, T0),
     delete: () => cache.delete('k'),
+    touch: () => cache.touch(new Uint32Array(1), 1, 0),
+    drainRemovals: () => cache.drainRemovals(new Uint32Array(2)),
+    pendingRemovals: () => cache.pendingRemovals(),
     invalidateTag: () => cache.invalidateTag('t'),
     invalidatePrefix: () => cache.invalidatePrefix('p'),
     invalidatePattern: () => cache.invalidatePattern('*'),
@@ -286,4 +290,274 @@ test('the addon loads and works in a worker_thread beside the main thread', asyn
   });
   assert.deepEqual(result, { value: 'from the worker', times: [1, 990, 990], closedCode: 'closed' });
   assert.equal(lookup(mainCache, 'main', T0)[3], 'm', 'the main thread cache is untouched');
+});
+
+// ---- object mode: set's out, touch, removal notices ------------------------------------
+
+const DELETED = 0;
+const EVICTED = 1;
+const REJECTED = 2;
+const EXPIRED = 3;
+const INVALIDATED = 4;
+
+function tracked(extra = {}) {
+  return new CoreCache(JSON.stringify({ maxEntries: 1000, policy: 'lru', ...extra }), { trackRemovals: true });
+}
+
+// set with out: returns [ref, freshUntil, staleUntil, pending] as a plain array.
+function setOut(cache, key, ttl, grace, now, tags = null) {
+  const out = new Float64Array(4).fill(-1);
+  assert.equal(cache.set(key, bytes(key), ttl, grace, tags, now, out), undefined);
+  return [...out];
+}
+
+// Every pending notice as [[ref, cause], ...], drained through an out array of `room` elements.
+function drainAll(cache, room = 64) {
+  const out = new Uint32Array(room);
+  const pairs = [];
+  for (;;) {
+    const count = cache.drainRemovals(out);
+    for (let i = 0; i < count; i++) pairs.push([out[2 * i], out[2 * i + 1]]);
+    if (count < Math.floor(room / 2)) return pairs;
+  }
+}
+
+test('set with out reports the ref and the absolute times get reads back as remaining times', () => {
+  const cache = newCache({ defaultTtl: '2s', defaultGrace: 100 });
+  const [ref, freshUntil, staleUntil, pending] = setOut(cache, 'k', 1000, 500, T0);
+  assert.deepEqual([freshUntil, staleUntil, pending], [T0 + 1000, T0 + 1500, 0]);
+  assert.ok(Number.isInteger(ref) && ref >= 0 && ref < 2 ** 30, `a ref: ${ref}`);
+  for (const at of [T0, T0 + 250, T0 + 999]) {
+    const [state, fresh, stale] = lookup(cache, 'k', at);
+    assert.deepEqual([state, fresh, stale], [1, freshUntil - at, staleUntil - at], `at +${at - T0}`);
+  }
+  const [, fresh2, stale2] = lookup(cache, 'k', T0 + 1200);
+  assert.deepEqual([fresh2, stale2], [0, staleUntil - (T0 + 1200)]);
+
+  // At +1200 'k' is stale but still held, so its ref is still its own.
+  const defaults = setOut(cache, 'defaults', NaN, NaN, T0 + 1200);
+  assert.deepEqual(defaults.slice(1), [T0 + 3200, T0 + 3300, 0], 'NaN takes the defaults');
+  const forever = setOut(cache, 'forever', Infinity, 0, T0 + 1200);
+  assert.deepEqual(forever.slice(1), [Infinity, Infinity, 0]);
+  assert.deepEqual(lookup(cache, 'forever', T0 + 6000).slice(0, 3), [1, Infinity, Infinity]);
+  assert.equal(new Set([ref, defaults[0], forever[0]]).size, 3, 'live entries have distinct refs');
+  assert.equal(setOut(cache, 'k', 10, 0, T0 + 1200)[0], ref, 'a rewrite keeps its ref');
+
+  // Without out (absent or undefined) set behaves as before.
+  cache.set('plain', bytes('p'), 100, 0, null, T0 + 5000);
+  cache.set('plain2', bytes('q'), 100, 0, null, T0 + 5000, undefined);
+  assert.equal(lookup(cache, 'plain2', T0 + 5000)[3], 'q');
+});
+
+test('touch moves an entry in LRU order and counts hits, stale hits and misses', () => {
+  const cache = tracked({ maxEntries: 3, shards: 1 });
+  const refs = {};
+  for (const key of ['a', 'b', 'c']) refs[key] = setOut(cache, key, 1000, 1000, T0)[0];
+  const before = JSON.parse(cache.statsJson());
+  // Only the first `count` refs count: c is listed but not touched.
+  assert.equal(cache.touch(Uint32Array.of(refs.a, refs.c), 1, 0), undefined);
+  const [, , , pending] = setOut(cache, 'd', 1000, 1000, T0);
+  assert.equal(pending, 1, 'the eviction is announced by set');
+  assert.deepEqual(drainAll(cache), [[refs.b, EVICTED]], 'b was the least recent, not a');
+  assert.equal(cache.has('a', T0), 1);
+  assert.equal(cache.has('b', T0), 0);
+
+  cache.touch(Uint32Array.of(refs.c | 2 ** 30), 1, 0);  // a stale answer
+  cache.touch(new Uint32Array(0), 0, 4);
+  cache.touch(Uint32Array.of(0xffffffff, 12345), 2, 0);  // refs never given out: ignored
+  const after = JSON.parse(cache.statsJson());
+  assert.equal(after.hits - before.hits, 1);
+  assert.equal(after.staleHits - before.staleHits, 1);
+  assert.equal(after.misses - before.misses, 4);
+  // c was touched last, so a (touched before d's set) is now the older of a and c.
+  setOut(cache, 'e', 1000, 1000, T0);
+  assert.deepEqual(drainAll(cache), [[refs.a, EVICTED]]);
+});
+
+test('removal notices: delete, tag, clear, expiry and rejection, in the order they happened', () => {
+  const cache = tracked({ shards: 1 });
+  const ref = (key, ttl = 60_000, tags = null) => setOut(cache, key, ttl, 0, T0, tags)[0];
+  const del = ref('del');
+  const tagged = ref('tagged', 60_000, ['t']);
+  const prefixed = ref('ns:one');
+  const short = ref('short', 10);
+  assert.equal(cache.pendingRemovals(), 0);
+  assert.equal(cache.delete('del'), true);
+  assert.equal(cache.delete('del'), false, 'a second delete removes nothing, notes nothing');
+  assert.equal(cache.invalidateTag('t'), 1);
+  assert.equal(cache.invalidatePrefix('ns'), 1);
+  assert.equal(cache.pendingRemovals(), 3);
+  assert.equal(cache.maintenance(T0 + 100), 1, 'short expired under the fake clock');
+  assert.deepEqual(drainAll(cache), [
+    [del, DELETED],
+    [tagged, INVALIDATED],
+    [prefixed, INVALIDATED],
+    [short, EXPIRED],
+  ]);
+  assert.equal(cache.pendingRemovals(), 0);
+  const x = ref('x');
+  const y = ref('y');
+  const pattern = ref('p:1');
+  assert.equal(cache.invalidatePattern('p:*'), 1);
+  assert.equal(cache.clear(), 2);
+  const cleared = drainAll(cache);
+  assert.deepEqual(cleared[0], [pattern, INVALIDATED]);
+  assert.deepEqual(cleared.slice(1).sort((l, r) => l[0] - r[0]),
+                   [[x, INVALIDATED], [y, INVALIDATED]].sort((l, r) => l[0] - r[0]));
+  assert.deepEqual(drainAll(cache), [], 'drained notices are gone');
+});
+
+test('admission rejections are noticed, each naming the ref its entry\'s set returned', () => {
+  const cache = tracked({ maxEntries: 100, policy: 'w-tinylfu', shards: 1 });
+  const out = new Float64Array(3);
+  const live = new Map();  // ref -> key, kept exact by draining after every set
+  let rejected = 0;
+  const write = (key) => {
+    const [ref, , , pending] = setOut(cache, key, NaN, NaN, T0);
+    live.set(ref, key);
+    const notices = drainAll(cache);
+    assert.equal(notices.length, pending, 'set announces what is waiting');
+    for (const [noticed, cause] of notices) {
+      assert.ok(live.has(noticed), `a notice names a live ref: ${noticed}`);
+      const gone = live.get(noticed);
+      live.delete(noticed);
+      assert.equal(cache.has(gone, T0), 0, `${gone} is no longer held`);
+      if (cause === REJECTED) rejected++;
+    }
+  };
+  // 100 frequent keys; then keys seen once, which lose the admission contest to them.
+  for (let round = 0; round < 20; round++) {
+    for (let i = 0; i < 100; i++) {
+      if (cache.get(`hot:${i}`, T0, out) === null) write(`hot:${i}`);
+    }
+  }
+  for (let i = 0; i < 50; i++) write(`once:${i}`);
+  assert.ok(rejected > 0, 'some one-off keys were rejected');
+  assert.equal(rejected, JSON.parse(cache.statsJson()).rejections);
+  assert.equal(live.size, cache.entries(), 'every entry that left was noticed');
+});
+
+test('a small out array drains part of the queue; the next call returns the rest', () => {
+  const cache = tracked();
+  const refs = [];
+  for (let i = 0; i < 5; i++) refs.push(setOut(cache, `k${i}`, NaN, NaN, T0)[0]);
+  for (let i = 0; i < 5; i++) cache.delete(`k${i}`);
+  assert.equal(cache.pendingRemovals(), 5);
+  const out = new Uint32Array(5).fill(7);  // room for 2 pairs; the odd element stays untouched
+  assert.equal(cache.drainRemovals(out), 2);
+  assert.deepEqual([...out], [refs[0], DELETED, refs[1], DELETED, 7]);
+  assert.equal(cache.pendingRemovals(), 3);
+  assert.equal(cache.drainRemovals(new Uint32Array(1)), 0, 'no room for a pair: nothing moves');
+  assert.equal(cache.drainRemovals(out), 2);
+  assert.deepEqual([...out.subarray(0, 4)], [refs[2], DELETED, refs[3], DELETED]);
+  const last = new Uint32Array(64);
+  assert.equal(cache.drainRemovals(last), 1);
+  assert.deepEqual([...last.subarray(0, 2)], [refs[4], DELETED]);
+  assert.equal(cache.drainRemovals(last), 0);
+  assert.equal(cache.pendingRemovals(), 0);
+});
+
+test('without trackRemovals nothing is queued: drain returns 0 and set reports 0 pending', () => {
+  for (const host of [undefined, {}, { trackRemovals: false }, { trackRemovals: undefined }]) {
+    const cache = new CoreCache(JSON.stringify({ maxEntries: 2, shards: 1, policy: 'lru' }), host);
+    setOut(cache, 'a', NaN, NaN, T0);
+    setOut(cache, 'b', NaN, NaN, T0);
+    assert.equal(setOut(cache, 'c', NaN, NaN, T0)[3], 0, 'an eviction happened, nothing pending');
+    cache.delete('c');
+    assert.equal(cache.pendingRemovals(), 0);
+    assert.equal(cache.drainRemovals(new Uint32Array(8)), 0);
+    assert.equal(cache.entries(), 1);
+  }
+});
+
+test('parseDuration: the core\'s durations in ms, "never" is Infinity, bad text invalid_ttl', () => {
+  const UNIT = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+  const good = [['0', 0], ['1500', 1500], ['never', Infinity], ['2147483647s', 2147483647 * 1000]];
+  for (const [suffix, ms] of Object.entries(UNIT)) good.push([`7${suffix}`, 7 * ms], [`0${suffix}`, 0]);
+  for (const [text, ms] of good) assert.equal(parseDuration(text), ms, text);
+
+  const bad = ['', 'ms', '5 m', ' 5s', '5s ', '-5s', '1.5s', '5y', '5S', 'Never', 'infinity', '2147483648s',
+               '99999999999999999999', '5m30s'];
+  for (const text of bad) {
+    assert.throws(() => parseDuration(text), (error) => {
+      assert.equal(error.code, 'invalid_ttl', `${JSON.stringify(text)}: ${error.message}`);
+      assert.ok(error.message.includes(`"${text}"`), `the message names the text: ${error.message}`);
+      return true;
+    });
+  }
+  for (const notText of [5, null, undefined, {}, ['5m'], Symbol('5m')]) {
+    assertCode(() => parseDuration(notText), 'invalid_argument', String(notText?.toString?.()));
+  }
+  assertCode(() => parseDuration(), 'invalid_argument', 'no argument');
+});
+
+test('host options of the wrong type or shape throw invalid_argument and create nothing', () => {
+  const json = JSON.stringify({ maxEntries: 10 });
+  const bad = [
+    ['a string', 'track'],
+    ['null', null],
+    ['a number', 1],
+    ['an array', []],
+    ['trackRemovals a string', { trackRemovals: 'yes' }],
+    ['trackRemovals a number', { trackRemovals: 1 }],
+    ['name a number', { name: 5 }],
+    ['name null', { name: null }],
+    ['name empty', { name: '' }],
+    ['an unknown field', { trackRemoval: true }],
+    ['name with trackRemovals', { name: 'bad-combination', trackRemovals: true }],
+  ];
+  for (const [label, host] of bad) assertCode(() => new CoreCache(json, host), 'invalid_argument', label);
+  // The refused named cache did not take its name.
+  const named = new CoreCache(json, { name: 'bad-combination', trackRemovals: false });
+  named.set('k', bytes('v'), NaN, NaN, null, T0);
+  assert.equal(lookup(named, 'k', T0)[3], 'v');
+  named.close();
+});
+
+test('bad arguments to set(out), touch and drainRemovals throw invalid_argument and change nothing', () => {
+  const cache = tracked({ maxEntries: 3, shards: 1 });
+  const keep = setOut(cache, 'keep', 5000, 0, T0);
+  setOut(cache, 'other', 5000, 0, T0);
+  cache.delete('other');  // one notice waiting
+  const LATER = T0 + 3000;  // had a refused call reached the core, its clock would have moved
+  const v = bytes('v');
+  const cases = [
+    ['out a Float64Array(3)', () => cache.set('n', v, NaN, NaN, null, LATER, new Float64Array(3))],
+    ['out a Uint32Array(4)', () => cache.set('n', v, NaN, NaN, null, LATER, new Uint32Array(4))],
+    ['out an array', () => cache.set('n', v, NaN, NaN, null, LATER, [0, 0, 0, 0])],
+    ['out null', () => cache.set('n', v, NaN, NaN, null, LATER, null)],
+    ['refs an array', () => cache.touch([keep[0]], 1, 0)],
+    ['refs an Int32Array', () => cache.touch(Int32Array.of(keep[0]), 1, 0)],
+    ['refs missing', () => cache.touch(undefined, 0, 0)],
+    ['count past refs', () => cache.touch(Uint32Array.of(keep[0]), 2, 0)],
+    ['negative count', () => cache.touch(Uint32Array.of(keep[0]), -1, 0)],
+    ['fractional count', () => cache.touch(Uint32Array.of(keep[0]), 0.5, 0)],
+    ['NaN count', () => cache.touch(Uint32Array.of(keep[0]), NaN, 0)],
+    ['string count', () => cache.touch(Uint32Array.of(keep[0]), '1', 0)],
+    ['negative misses', () => cache.touch(Uint32Array.of(keep[0]), 1, -1)],
+    ['fractional misses', () => cache.touch(Uint32Array.of(keep[0]), 1, 1.5)],
+    ['Infinity misses', () => cache.touch(Uint32Array.of(keep[0]), 1, Infinity)],
+    ['missing misses', () => cache.touch(Uint32Array.of(keep[0]), 1)],
+    ['drain into an array', () => cache.drainRemovals([0, 0])],
+    ['drain into a Float64Array', () => cache.drainRemovals(new Float64Array(2))],
+    ['drain into nothing', () => cache.drainRemovals()],
+  ];
+  const stats = () => {
+    const s = JSON.parse(cache.statsJson());
+    return [s.hits, s.staleHits, s.misses, s.sets];
+  };
+  for (const [name, call] of cases) {
+    const before = [cache.entries(), cache.bytes(), cache.pendingRemovals(), ...stats()];
+    assertCode(call, 'invalid_argument', name);
+    assert.deepEqual([cache.entries(), cache.bytes(), cache.pendingRemovals(), ...stats()], before, name);
+    const out = new Float64Array(3);
+    assert.equal(cache.peek('keep', T0, out)?.toString(), 'keep', `${name}: keep intact`);
+    assert.deepEqual([...out], [1, 5000, 5000], `${name}: the clock did not move`);
+  }
+  // Still works: a touch counts, the waiting notice drains, set fills out.
+  cache.touch(Uint32Array.of(keep[0]), 1, 2);
+  const [hits, , misses] = stats();
+  assert.deepEqual([hits, misses], [1, 2]);
+  assert.equal(drainAll(cache).length, 1);
+  assert.equal(setOut(cache, 'new', 10, 0, T0)[1], T0 + 10);
 });
