@@ -154,7 +154,36 @@ step_native_addon() {
   node --test tests/native/
 }
 
-STEPS=(setup format tidy native asan tsan wasm wasm_module native_addon fuzz)
+# The TypeScript compiler in strict mode over the package and every test folder written in TS.
+step_typescript() {
+  npx --no-install tsc -p tsconfig.json --noEmit
+  local project
+  for project in tests/js/tsconfig.json tests/service/tsconfig.json; do
+    npx --no-install tsc -p "$project" --noEmit
+  done
+  tc_log "tsc --strict clean on js/src and the TypeScript tests"
+}
+
+# Jest through the built package (dist/): builds the addon, the wasm module and dist/ first
+# (each is incremental), then runs the one suite on both backends (jest.config.cjs projects).
+jest() {
+  NODE_OPTIONS="--experimental-vm-modules --no-warnings" npx --no-install jest --ci "$@"
+}
+
+step_js() {
+  npm run build:native
+  bash scripts/wasm-build.sh
+  bash scripts/build-js.sh
+  jest --selectProjects native wasm
+}
+
+# The service layer against a real redis-server (started and stopped by the tests).
+step_service() {
+  bash scripts/build-js.sh
+  jest --selectProjects service --runInBand
+}
+
+STEPS=(setup format tidy typescript native asan tsan wasm wasm_module native_addon js service fuzz)
 
 # ---- runner ----------------------------------------------------------------------------
 
