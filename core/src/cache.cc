@@ -170,6 +170,11 @@ class ShardedCache final : public Cache {
     host_misses_.fetch_add(count, std::memory_order_relaxed);
   }
 
+  void RecordHits(uint64_t hits, uint64_t stale_hits) override {
+    host_hits_.fetch_add(hits, std::memory_order_relaxed);
+    host_stale_hits_.fetch_add(stale_hits, std::memory_order_relaxed);
+  }
+
   bool Delete(std::string_view key) override {
     if (!ValidKey(key)) return false;
     uint64_t hash = Hash(key);
@@ -231,6 +236,8 @@ class ShardedCache final : public Cache {
       return uint64_t{0};
     });
     stats.misses += host_misses_.load(std::memory_order_relaxed);
+    stats.hits += host_hits_.load(std::memory_order_relaxed);
+    stats.stale_hits += host_stale_hits_.load(std::memory_order_relaxed);
     stats.max_entries = options_.max_entries;
     stats.max_bytes = options_.max_bytes;
     stats.window_fraction /= shard_count_;
@@ -416,7 +423,10 @@ class ShardedCache final : public Cache {
   Options options_;
   std::shared_ptr<const RemovalListener> listener_;  // the shards hold raw pointers to it
   mutable std::atomic<int64_t> latest_now_;
-  std::atomic<uint64_t> host_misses_{0};  // misses a host front answered (RecordMisses)
+  // Answers a host front gave without the core (RecordMisses, RecordHits).
+  std::atomic<uint64_t> host_misses_{0};
+  std::atomic<uint64_t> host_hits_{0};
+  std::atomic<uint64_t> host_stale_hits_{0};
   uint32_t shard_count_;
   std::unique_ptr<Guarded[]> shards_;
 };

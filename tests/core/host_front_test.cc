@@ -78,13 +78,16 @@ TEST_F(HostFront, TouchIsAHitThePolicyAndStatsSee) {
   EXPECT_EQ(cache->GetStats().hits, 1u);
 }
 
-TEST_F(HostFront, RecordedMissesCountInTheStatsAndTheirJson) {
+TEST_F(HostFront, RecordedAnswersCountInTheStatsAndTheirJson) {
   auto cache = Make(3, PolicyKind::kLru);
   SetRef(*cache, "a");
   std::string value;
   EXPECT_EQ(cache->Get("nope", &value).state, Freshness::kMiss);
   cache->RecordMisses(4);
   EXPECT_EQ(cache->GetStats().misses, 5u);
+  cache->RecordHits(3, 2);
+  EXPECT_EQ(cache->GetStats().hits, 3u);
+  EXPECT_EQ(cache->GetStats().stale_hits, 2u);
   EXPECT_NE(cache->StatsJson().find("\"misses\":5"), std::string::npos) << cache->StatsJson();
 }
 

@@ -155,6 +155,9 @@ class Cache {
   virtual void Touch(const EntryRef* refs, size_t count) = 0;
   // Reports misses the host answered without asking (a key its front does not hold).
   virtual void RecordMisses(uint64_t count) = 0;
+  // Reports hits a host answered but did not pass to Touch: a front that keeps only its most
+  // recent reads for the policy (a lossy read buffer, as Caffeine's) still counts every hit.
+  virtual void RecordHits(uint64_t hits, uint64_t stale_hits) = 0;
 
   virtual std::vector<Lookup> GetMany(const std::vector<std::string_view>& keys,
                                       std::vector<std::string>* values) = 0;
