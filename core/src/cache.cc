@@ -402,6 +402,10 @@ class ShardedCache final : public Cache {
       if (options_.config->default_grace_ms) grace = *options_.config->default_grace_ms;
     }
     if (rule != nullptr && rule->ttl_ms) ttl = *rule->ttl_ms;
+    // A market-hours TTL depends on when the write happens: the cache's clock, not the host's.
+    if (rule != nullptr && rule->market_hours && !options.ttl_ms) {
+      ttl = rule->market_hours->TtlAt(now);
+    }
     if (rule != nullptr && rule->grace_ms) grace = *rule->grace_ms;
     if (options.ttl_ms) ttl = *options.ttl_ms;
     if (options.grace_ms) grace = *options.grace_ms;

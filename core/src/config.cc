@@ -1,5 +1,5 @@
-// config.cc: the policy configuration file (ParsePolicyConfig), durations (ParseDuration) and
-// rule lookup (PolicyConfig::Match).
+// config.cc: the policy configuration file (ParsePolicyConfig) with its market calendars,
+// durations (ParseDuration), rule lookup (PolicyConfig::Match) and market-hours TTLs (TtlAt).
 //
 // Invariants:
 //   - No exception is thrown or needed: the wasm build may compile without them, so the JSON is
@@ -8,7 +8,11 @@
 //     out of range are refused with kBadConfig and a message "<json path>: <problem>, got <value>".
 //   - A PolicyConfig returned by ParsePolicyConfig holds only valid globs, TTLs in
 //     (0, kMaxTtlMs] or kNoExpiry, graces in [0, kMaxTtlMs], and tag templates whose `{N}` all
-//     name an existing capture, so Match never has to report an error.
+//     name an existing capture, so Match never has to report an error; every market-hours
+//     rule holds a calendar MarketCalendar::Create accepted and finite TTLs, so TtlAt cannot
+//     fail either.
+#include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <cstdint>
@@ -27,6 +31,7 @@
 #include "glob.h"
 #include "tickcache/cache.h"
 #include "tickcache/config.h"
+#include "tickcache/market_hours.h"
 #include "tickcache/options_json.h"
 
 namespace tickcache {
@@ -379,6 +384,332 @@ std::string ExpandTemplate(std::string_view tmpl, const std::vector<std::string_
   return out;
 }
 
+// ---- calendars ------------------------------------------------------------------------
+
+// The path of a user-chosen key: "calendars.tse", or calendars["a b"] when the key is not a
+// plain name, so a message never hides what the key really was.
+std::string KeyPath(const std::string& parent, const std::string& key) {
+  bool plain = !key.empty();
+  for (char c : key) {
+    plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
+  }
+  return plain ? FieldPath(parent, key) : parent + "[" + Quote(key) + "]";
+}
+
+constexpr std::string_view kDayNames[7] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+
+// "mon" -> {mon}; "mon-fri" -> mon to fri; "fri-mon" -> fri, sat, sun, mon; "daily" -> all.
+// Bit d is weekday d (0 = Sunday); 0 means the key is not a day.
+unsigned DaysOfKey(std::string_view key) {
+  if (key == "daily") return 0x7f;
+  auto day_index = [](std::string_view name) {
+    for (int i = 0; i < 7; ++i) {
+      if (kDayNames[i] == name) return i;
+    }
+    return -1;
+  };
+  const size_t dash = key.find('-');
+  const int first = day_index(key.substr(0, dash));
+  const int last = dash == std::string_view::npos ? first : day_index(key.substr(dash + 1));
+  if (first < 0 || last < 0) return 0;
+  unsigned days = 0;
+  for (int day = first;; day = (day + 1) % 7) {
+    days |= 1u << day;
+    if (day == last) break;
+  }
+  return days;
+}
+
+Status ParseSessions(const json& value, const std::string& path,
+                     std::array<std::vector<Session>, 7>* weekly) {
+  if (!value.is_object()) {
+    return BadConfig(path,
+                     "must be an object of days to session lists, like {\"mon-fri\": "
+                     "[\"09:30-16:00\"]}, got " +
+                         Shown(value));
+  }
+  *weekly = {};
+  std::array<std::string, 7> given_by;  // the key that set each day, for a clash message
+  for (auto it = value.begin(); it != value.end(); ++it) {
+    const std::string key_path = KeyPath(path, it.key());
+    const unsigned days = DaysOfKey(it.key());
+    if (days == 0) {
+      return BadConfig(path, "unknown day " + Quote(it.key()) +
+                                 " (use mon, tue, wed, thu, fri, sat, sun, a range like "
+                                 "\"mon-fri\", or \"daily\")");
+    }
+    const json& list = it.value();
+    if (!list.is_array()) {
+      return BadConfig(key_path, "must be an array of \"HH:MM-HH:MM\" strings ([] = closed), got " +
+                                     Shown(list));
+    }
+    if (list.size() > kMaxSessionsPerDay) {
+      return BadConfig(key_path, "at most " + std::to_string(kMaxSessionsPerDay) +
+                                     " sessions a day, got " + std::to_string(list.size()));
+    }
+    std::vector<Session> sessions;
+    for (size_t i = 0; i < list.size(); ++i) {
+      const std::string item_path = key_path + "[" + std::to_string(i) + "]";
+      if (!list[i].is_string()) {
+        return BadConfig(item_path, "must be a string \"HH:MM-HH:MM\", got " + Shown(list[i]));
+      }
+      Result<Session> session = ParseSession(list[i].get_ref<const std::string&>());
+      if (!session.ok()) return BadConfig(item_path, session.status().message());
+      sessions.push_back(session.value());
+    }
+    std::vector<Session> sorted = sessions;
+    std::sort(sorted.begin(), sorted.end(),
+              [](const Session& a, const Session& b) { return a.open_minute < b.open_minute; });
+    for (size_t i = 1; i < sorted.size(); ++i) {
+      if (sorted[i].open_minute < sorted[i - 1].close_minute) {
+        return BadConfig(key_path, "sessions overlap, got " + Shown(list));
+      }
+    }
+    for (int day = 0; day < 7; ++day) {
+      if ((days & (1u << day)) == 0) continue;
+      const auto index = static_cast<size_t>(day);
+      if (!given_by[index].empty()) {
+        return BadConfig(key_path, std::string(kDayNames[day]) + " is already given by " +
+                                       Quote(given_by[index]));
+      }
+      given_by[index] = it.key();
+      (*weekly)[index] = sessions;
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<int32_t>> ParseHolidays(const json& value, const std::string& path) {
+  if (!value.is_array()) {
+    return BadConfig(path, "must be an array of \"YYYY-MM-DD\" dates, got " + Shown(value));
+  }
+  std::vector<int32_t> days;
+  std::set<int32_t> seen;
+  for (size_t i = 0; i < value.size(); ++i) {
+    const std::string item_path = path + "[" + std::to_string(i) + "]";
+    if (!value[i].is_string()) {
+      return BadConfig(item_path, "must be a date string \"YYYY-MM-DD\", got " + Shown(value[i]));
+    }
+    Result<int32_t> day = ParseLocalDate(value[i].get_ref<const std::string&>());
+    if (!day.ok()) return BadConfig(item_path, day.status().message());
+    if (!seen.insert(day.value()).second) {
+      return BadConfig(item_path, "listed twice, got " + Shown(value[i]));
+    }
+    days.push_back(day.value());
+  }
+  return days;
+}
+
+Result<std::vector<std::pair<int32_t, int32_t>>> ParseEarlyCloses(const json& value,
+                                                                  const std::string& path) {
+  if (!value.is_object()) {
+    return BadConfig(path, "must be an object of \"YYYY-MM-DD\": \"HH:MM\", got " + Shown(value));
+  }
+  std::vector<std::pair<int32_t, int32_t>> closes;
+  for (auto it = value.begin(); it != value.end(); ++it) {
+    Result<int32_t> day = ParseLocalDate(it.key());
+    if (!day.ok()) return BadConfig(path, "a key " + day.status().message());
+    const std::string item_path = FieldPath(path, it.key());
+    if (!it.value().is_string()) {
+      return BadConfig(item_path, "must be a closing time \"HH:MM\", got " + Shown(it.value()));
+    }
+    Result<int32_t> minute = ParseClockTime(it.value().get_ref<const std::string&>());
+    if (!minute.ok()) return BadConfig(item_path, minute.status().message());
+    closes.emplace_back(day.value(), minute.value());
+  }
+  return closes;
+}
+
+Result<std::shared_ptr<const MarketCalendar>> ParseCalendar(const json& value,
+                                                            const std::string& path) {
+  if (!value.is_object()) {
+    return BadConfig(path, "a calendar must be an object, got " + Shown(value));
+  }
+  if (Status s = CheckKnownFields(value, path,
+                                  {"base", "timeZone", "sessions", "holidays", "earlyCloses"});
+      !s.ok()) {
+    return s;
+  }
+  MarketCalendarSpec spec;
+  const json* base = FindField(value, "base");
+  if (base != nullptr) {
+    const std::string base_path = FieldPath(path, "base");
+    if (!base->is_string()) {
+      return BadConfig(base_path, "must be the name of a built-in calendar, got " + Shown(*base));
+    }
+    Result<MarketCalendarSpec> preset =
+        MarketCalendar::PresetSpec(base->get_ref<const std::string&>());
+    if (!preset.ok()) return BadConfig(base_path, preset.status().message());
+    spec = std::move(preset).value();
+  }
+  if (const json* zone = FindField(value, "timeZone")) {
+    const std::string zone_path = FieldPath(path, "timeZone");
+    if (!zone->is_string()) {
+      return BadConfig(zone_path,
+                       "must be a POSIX TZ rule string like \"EST5EDT,M3.2.0,M11.1.0\", "
+                       "got " +
+                           Shown(*zone));
+    }
+    Result<TimeZoneRule> rule = TimeZoneRule::Parse(zone->get_ref<const std::string&>());
+    if (!rule.ok()) return BadConfig(zone_path, rule.status().message());
+    spec.time_zone = zone->get<std::string>();
+  } else if (base == nullptr) {
+    return BadConfig(path,
+                     "needs \"timeZone\" (a POSIX TZ rule like \"EST5EDT,M3.2.0,M11.1.0\") or a "
+                     "\"base\" calendar");
+  }
+  if (const json* sessions = FindField(value, "sessions")) {
+    if (Status s = ParseSessions(*sessions, FieldPath(path, "sessions"), &spec.weekly_sessions);
+        !s.ok()) {
+      return s;
+    }
+  } else if (base == nullptr) {
+    return BadConfig(path, "needs \"sessions\", like {\"mon-fri\": [\"09:30-16:00\"]}");
+  }
+  if (const json* holidays = FindField(value, "holidays")) {
+    Result<std::vector<int32_t>> days = ParseHolidays(*holidays, FieldPath(path, "holidays"));
+    if (!days.ok()) return days.status();
+    for (int32_t day : days.value()) {
+      // A closure you add wins over the base's early close that day.
+      spec.early_closes.erase(
+          std::remove_if(spec.early_closes.begin(), spec.early_closes.end(),
+                         [day](const std::pair<int32_t, int32_t>& e) { return e.first == day; }),
+          spec.early_closes.end());
+      spec.holidays.push_back(day);
+    }
+  }
+  if (const json* closes = FindField(value, "earlyCloses")) {
+    Result<std::vector<std::pair<int32_t, int32_t>>> parsed =
+        ParseEarlyCloses(*closes, FieldPath(path, "earlyCloses"));
+    if (!parsed.ok()) return parsed.status();
+    for (const auto& close : parsed.value()) {
+      const int32_t day = close.first;
+      spec.early_closes.erase(
+          std::remove_if(spec.early_closes.begin(), spec.early_closes.end(),
+                         [day](const std::pair<int32_t, int32_t>& e) { return e.first == day; }),
+          spec.early_closes.end());
+      spec.early_closes.push_back(close);
+    }
+  }
+  Result<MarketCalendar> calendar = MarketCalendar::Create(std::move(spec));
+  // Create names the calendar's own field ("earlyCloses.2026-11-27: ..."); put it in place.
+  if (!calendar.ok()) return BadConfig("", path + "." + calendar.status().message());
+  return std::shared_ptr<const MarketCalendar>(
+      std::make_shared<MarketCalendar>(std::move(calendar).value()));
+}
+
+// Calendars by name while one document is parsed: those it declares, and the built-ins its
+// rules name (each built once).
+class CalendarScope {
+ public:
+  explicit CalendarScope(PolicyConfig* config) : config_(config) {}
+
+  Status Declare(const json& value, const std::string& name, const std::string& path) {
+    if (name.empty()) return BadConfig("calendars", "a calendar name must not be empty");
+    for (std::string_view builtin : MarketCalendar::PresetNames()) {
+      if (name == builtin) {
+        return BadConfig(path, "the name " + Quote(name) +
+                                   " is a built-in calendar; choose another name (\"base\": " +
+                                   Quote(name) + " starts from it)");
+      }
+    }
+    Result<std::shared_ptr<const MarketCalendar>> calendar = ParseCalendar(value, path);
+    if (!calendar.ok()) return calendar.status();
+    config_->calendars[name] = std::move(calendar).value();
+    declared_.push_back(name);
+    return Status::Ok();
+  }
+
+  Result<std::shared_ptr<const MarketCalendar>> Find(const std::string& name,
+                                                     const std::string& path) {
+    const auto it = config_->calendars.find(name);
+    if (it != config_->calendars.end()) return it->second;
+    Result<MarketCalendar> preset = MarketCalendar::Preset(name);
+    if (!preset.ok()) {
+      std::string message = preset.status().message();
+      if (!declared_.empty()) {
+        std::string names;
+        for (const std::string& declared : declared_) {
+          if (!names.empty()) names += ", ";
+          names += declared;
+        }
+        message.insert(message.size() - 1, "; declared: " + names);
+      }
+      return BadConfig(path, message);
+    }
+    auto calendar = std::make_shared<MarketCalendar>(std::move(preset).value());
+    config_->calendars[name] = calendar;
+    return std::shared_ptr<const MarketCalendar>(calendar);
+  }
+
+ private:
+  PolicyConfig* config_;
+  std::vector<std::string> declared_;
+};
+
+Result<MarketHoursTtl> ParseMarketHours(const json& value, const std::string& path,
+                                        CalendarScope* scope) {
+  if (!value.is_object()) {
+    return BadConfig(path,
+                     "must be an object like {\"calendar\": \"nyse\", \"open\": \"5m\", "
+                     "\"closed\": \"untilOpen\"}, got " +
+                         Shown(value));
+  }
+  if (Status s = CheckKnownFields(value, path, {"calendar", "open", "closed"}); !s.ok()) return s;
+  MarketHoursTtl ttl;
+  const json* calendar = FindField(value, "calendar");
+  const std::string calendar_path = FieldPath(path, "calendar");
+  if (calendar == nullptr) {
+    return BadConfig(path,
+                     "needs \"calendar\" (a built-in name like \"nyse\", a name declared "
+                     "under \"calendars\", or a calendar object)");
+  }
+  if (calendar->is_string()) {
+    ttl.calendar_name = calendar->get<std::string>();
+    Result<std::shared_ptr<const MarketCalendar>> found =
+        scope->Find(ttl.calendar_name, calendar_path);
+    if (!found.ok()) return found.status();
+    ttl.calendar = std::move(found).value();
+  } else if (calendar->is_object()) {
+    Result<std::shared_ptr<const MarketCalendar>> parsed = ParseCalendar(*calendar, calendar_path);
+    if (!parsed.ok()) return parsed.status();
+    ttl.calendar = std::move(parsed).value();
+  } else {
+    return BadConfig(calendar_path,
+                     "must be a calendar name or a calendar object, got " + Shown(*calendar));
+  }
+  const json* open = FindField(value, "open");
+  const std::string open_path = FieldPath(path, "open");
+  if (open == nullptr) {
+    return BadConfig(path, "needs \"open\", the TTL while the market is open (like \"5m\")");
+  }
+  Result<int64_t> open_ms = ParseDurationField(*open, open_path, DurationKind::kTtl);
+  if (!open_ms.ok()) return open_ms.status();
+  if (open_ms.value() == kNoExpiry) {
+    return BadConfig(open_path, "must be a finite duration, got \"never\"");
+  }
+  ttl.open_ttl_ms = open_ms.value();
+  if (const json* closed = FindField(value, "closed")) {
+    const std::string closed_path = FieldPath(path, "closed");
+    const bool is_text = closed->is_string();
+    const std::string text = is_text ? closed->get<std::string>() : std::string();
+    if (text != "untilOpen") {
+      const bool looks_like_duration =
+          !is_text || (!text.empty() && std::isdigit(static_cast<unsigned char>(text[0])));
+      Result<int64_t> closed_ms = ParseDurationField(*closed, closed_path, DurationKind::kTtl);
+      if (!looks_like_duration || !closed_ms.ok() || closed_ms.value() == kNoExpiry) {
+        return BadConfig(closed_path, "must be \"untilOpen\" or a finite duration " +
+                                          std::string(kDurationHelp) + ", got " + Shown(*closed) +
+                                          (closed_ms.ok() || !looks_like_duration
+                                               ? std::string()
+                                               : " (" + closed_ms.status().message() + ")"));
+      }
+      ttl.closed_ttl_ms = closed_ms.value();
+    }
+  }
+  return ttl;
+}
+
 // ---- rules ----------------------------------------------------------------------------
 
 // "fundamentals" -> "fundamentals:*", with `\` escaped so the namespace matches as written.
@@ -393,9 +724,10 @@ std::string NamespacePattern(std::string_view name) {
   return pattern;
 }
 
-Result<TtlRule> ParseRule(const json& value, const std::string& path) {
+Result<TtlRule> ParseRule(const json& value, const std::string& path, CalendarScope* calendars) {
   if (!value.is_object()) return BadConfig(path, "a rule must be an object, got " + Shown(value));
-  if (Status s = CheckKnownFields(value, path, {"match", "namespace", "ttl", "grace", "tags"});
+  if (Status s = CheckKnownFields(value, path,
+                                  {"match", "namespace", "ttl", "marketHours", "grace", "tags"});
       !s.ok()) {
     return s;
   }
@@ -432,6 +764,15 @@ Result<TtlRule> ParseRule(const json& value, const std::string& path) {
     Result<int64_t> ms = ParseDurationField(*ttl, FieldPath(path, "ttl"), DurationKind::kTtl);
     if (!ms.ok()) return ms.status();
     rule.ttl_ms = ms.value();
+  }
+  if (const json* market_hours = FindField(value, "marketHours")) {
+    if (rule.ttl_ms) {
+      return BadConfig(path, "give \"ttl\" or \"marketHours\", not both");
+    }
+    Result<MarketHoursTtl> ttl =
+        ParseMarketHours(*market_hours, FieldPath(path, "marketHours"), calendars);
+    if (!ttl.ok()) return ttl.status();
+    rule.market_hours = std::move(ttl).value();
   }
   if (const json* grace = FindField(value, "grace")) {
     Result<int64_t> ms = ParseDurationField(*grace, FieldPath(path, "grace"), DurationKind::kGrace);
@@ -529,7 +870,8 @@ Result<json> ParseDocument(std::string_view json_text, const char* what) {
 }
 
 Result<PolicyConfig> PolicyConfigFrom(const json& document) {
-  if (Status s = CheckKnownFields(document, "", {"version", "defaults", "rules"}); !s.ok()) {
+  if (Status s = CheckKnownFields(document, "", {"version", "defaults", "calendars", "rules"});
+      !s.ok()) {
     return s;
   }
   if (const json* version = FindField(document, "version")) {
@@ -541,11 +883,24 @@ Result<PolicyConfig> PolicyConfigFrom(const json& document) {
   if (const json* defaults = FindField(document, "defaults")) {
     if (Status s = ParseDefaults(*defaults, &config); !s.ok()) return s;
   }
+  CalendarScope calendars(&config);
+  if (const json* declared = FindField(document, "calendars")) {
+    if (!declared->is_object()) {
+      return BadConfig("calendars",
+                       "must be an object of calendars by name, got " + Shown(*declared));
+    }
+    for (auto it = declared->begin(); it != declared->end(); ++it) {
+      if (Status s = calendars.Declare(it.value(), it.key(), KeyPath("calendars", it.key()));
+          !s.ok()) {
+        return s;
+      }
+    }
+  }
   if (const json* rules = FindField(document, "rules")) {
     if (!rules->is_array()) return BadConfig("rules", "must be an array, got " + Shown(*rules));
     config.rules.reserve(rules->size());
     for (size_t i = 0; i < rules->size(); ++i) {
-      Result<TtlRule> rule = ParseRule((*rules)[i], "rules[" + std::to_string(i) + "]");
+      Result<TtlRule> rule = ParseRule((*rules)[i], "rules[" + std::to_string(i) + "]", &calendars);
       if (!rule.ok()) return rule.status();
       config.rules.push_back(std::move(rule).value());
     }
@@ -651,12 +1006,22 @@ Result<Options> ParseOptionsJson(std::string_view json_text) {
       // Paths inside the policy file read "rules[1].ttl"; here they sit under "config".
       const std::string& message = rules.status().message();
       const bool has_path = message.rfind("rules", 0) == 0 || message.rfind("defaults", 0) == 0 ||
-                            message.rfind("version", 0) == 0;
+                            message.rfind("version", 0) == 0 || message.rfind("calendars", 0) == 0;
       return BadConfig("", (has_path ? "config." : "config: ") + message);
     }
     options.config = std::make_shared<PolicyConfig>(std::move(rules).value());
   }
   return options;
+}
+
+int64_t MarketHoursTtl::TtlAt(int64_t now_ms) const {
+  if (calendar->IsOpen(now_ms)) return open_ttl_ms;
+  const int64_t next_open = calendar->NextOpen(now_ms);  // >= now_ms
+  // Written so that no subtraction can overflow, whatever the clock says.
+  int64_t until_open = kMaxTtlMs;
+  if (next_open != kMarketNever && next_open - kMaxTtlMs < now_ms) until_open = next_open - now_ms;
+  const int64_t ttl = std::max(until_open, open_ttl_ms);
+  return closed_ttl_ms ? std::min(*closed_ttl_ms, ttl) : ttl;
 }
 
 const TtlRule* PolicyConfig::Match(std::string_view key, std::vector<std::string>* tags) const {
