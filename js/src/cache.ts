@@ -1,8 +1,13 @@
 // js/src/cache.ts: the Cache users hold, in its two value modes, over one CoreCache (either host).
 //
 // object mode: values stay on the JS heap, by reference. A hit is answered here, from a Map of
-//   key -> FrontEntry, without crossing into the host: the access is recorded in a ring of refs
-//   that the core's policy reads in batches (touch), the way Caffeine buffers reads. The core
+//   key -> FrontEntry, without crossing into the host: the access goes into a read buffer, a
+//   ring of the last READ_BUFFER_REFS refs, that the core's policy replays (touch) before any
+//   call that lets it decide something (a write, an invalidation, stats). Like Caffeine's read
+//   buffer it is lossy: in a run of more reads than it holds, the oldest are dropped from the
+//   policy's view (they are still counted as hits). Eviction only happens on writes, and every
+//   write replays the buffer first, so the policy sees every read between two writes as long as
+//   there are at most READ_BUFFER_REFS of them. The core
 //   stays the authority on what is cached: every write goes through it and every entry it
 //   removes (eviction, rejection, expiry, invalidation) comes back as a removal notice that is
 //   drained right after the call that caused it, so the Map never holds an entry the core
@@ -23,6 +28,7 @@ import type {
   CacheEntry,
   CacheOptions,
   CacheStats,
+  Duration,
   SetManyEntry,
   SetOptions,
   ValueMode,
@@ -53,13 +59,16 @@ export interface Cache<V = unknown> {
   invalidatePrefix(prefix: string): number;
   invalidatePattern(pattern: string): number;
   clear(): number;
+  /** A duration in ms, read as every TTL of this cache is (Infinity for "never"). */
+  parseDuration(duration: Duration): number;
   /** Expires what is due now; returns how many entries left. Runs by itself during writes too. */
   maintenance(): number;
   stats(): CacheStats;
   close(): void;
 }
 
-const RING_REFS = 256;
+const READ_BUFFER_REFS = 1024; // a power of two: the ring index is a mask
+const READ_BUFFER_MASK = READ_BUFFER_REFS - 1;
 const DRAIN_PAIRS = 256;
 
 function checkKey(key: unknown): asserts key is string {
@@ -116,6 +125,10 @@ abstract class CacheBase<V> implements Cache<V> {
 
   remainingTtl(key: string): number | undefined {
     return this.peek(key)?.ttl;
+  }
+
+  parseDuration(duration: Duration): number {
+    return this.durations.toMs('ttl', duration);
   }
 
   getMany(keys: readonly string[]): Array<V | undefined> {
@@ -250,8 +263,10 @@ export class ObjectCache<V> extends CacheBase<V> {
   readonly mode = 'object' as const;
   private readonly byKey = new Map<string, FrontEntry<V>>();
   private readonly byRef = new Map<number, FrontEntry<V>>();
-  private readonly ring = new Uint32Array(RING_REFS);
-  private ringLength = 0;
+  private readonly readBuffer = new Uint32Array(READ_BUFFER_REFS);
+  private readonly replay = new Uint32Array(READ_BUFFER_REFS);
+  private reads = 0; // hits since the last replay; the buffer keeps the last READ_BUFFER_REFS
+  private staleReads = 0;
   private misses = 0;
   private readonly writeOut = new Float64Array(4);
   private readonly drainOut = new Uint32Array(DRAIN_PAIRS * 2);
@@ -265,18 +280,19 @@ export class ObjectCache<V> extends CacheBase<V> {
       const now = this.now();
       if (now >= entry.freshUntil) {
         if (now >= entry.staleUntil) return this.miss(key);
-        this.record(entry.ref | STALE_ANSWER_BIT);
+        this.recordStale(entry.ref);
         return entry.value;
       }
     }
-    this.record(entry.ref);
+    this.readBuffer[this.reads++ & READ_BUFFER_MASK] = entry.ref; // the hot path: no call
     return entry.value;
   }
 
   getEntry(key: string): CacheEntry<V> | undefined {
     const found = this.lookup(key);
     if (found === undefined) return this.miss(key);
-    this.record(found.state === 'fresh' ? found.ref : found.ref | STALE_ANSWER_BIT);
+    if (found.state === 'fresh') this.readBuffer[this.reads++ & READ_BUFFER_MASK] = found.ref;
+    else this.recordStale(found.ref);
     return found.entry;
   }
 
@@ -322,12 +338,29 @@ export class ObjectCache<V> extends CacheBase<V> {
   }
 
   protected reportAccesses(): void {
-    if (this.ringLength === 0 && this.misses === 0) return;
-    const count = this.ringLength;
+    if (this.reads === 0 && this.misses === 0) return;
+    const reads = this.reads;
+    const kept = Math.min(reads, READ_BUFFER_REFS);
+    let refs = this.readBuffer;
+    if (reads > READ_BUFFER_REFS) {
+      // The ring wrapped: replay its oldest read first, so recency comes out right.
+      const oldest = reads & READ_BUFFER_MASK;
+      this.replay.set(this.readBuffer.subarray(oldest), 0);
+      this.replay.set(this.readBuffer.subarray(0, oldest), READ_BUFFER_REFS - oldest);
+      refs = this.replay;
+    }
+    // touch() counts the hits it replays; the dropped ones are counted apart.
+    let staleKept = 0;
+    if (this.staleReads > 0) {
+      for (let i = 0; i < kept; i++) if (refs[i]! >= STALE_ANSWER_BIT) staleKept++;
+    }
+    const droppedStale = this.staleReads - staleKept;
+    const droppedFresh = reads - kept - droppedStale;
     const misses = this.misses;
-    this.ringLength = 0;
+    this.reads = 0;
+    this.staleReads = 0;
     this.misses = 0;
-    this.call(() => this.core.touch(this.ring, count, misses));
+    this.call(() => this.core.touch(refs, kept, misses, droppedFresh, droppedStale));
   }
 
   protected afterRemovals(): void {
@@ -384,13 +417,13 @@ export class ObjectCache<V> extends CacheBase<V> {
 
   private miss(key: string): undefined {
     this.checkUsable(key);
-    if (++this.misses >= RING_REFS) this.reportAccesses();
+    this.misses++;
     return undefined;
   }
 
-  private record(ref: number): void {
-    this.ring[this.ringLength++] = ref;
-    if (this.ringLength === RING_REFS) this.reportAccesses();
+  private recordStale(ref: number): void {
+    this.staleReads++;
+    this.readBuffer[this.reads++ & READ_BUFFER_MASK] = ref | STALE_ANSWER_BIT;
   }
 
   /** Why a key found nothing may be a caller's mistake: say so rather than answer a miss. */

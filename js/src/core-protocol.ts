@@ -25,7 +25,8 @@ export interface CoreCache {
     out?: WriteOut,
   ): void;
   delete(key: string): boolean;
-  touch(refs: Uint32Array, count: number, misses: number): void;
+  /** Replays refs[0..count) to the policy (each a hit in the stats), then counts answers it did not replay. */
+  touch(refs: Uint32Array, count: number, misses: number, hits?: number, staleHits?: number): void;
   drainRemovals(out: Uint32Array): number;
   pendingRemovals(): number;
   invalidateTag(tag: string): number;

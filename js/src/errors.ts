@@ -22,6 +22,10 @@ export const ERROR_CODES = [
   'backend_unavailable', // the requested backend cannot load here
   'name_taken',
   'not_found',
+  'loader_timeout', // a loader took longer than its hard timeout
+  'l2_timeout', // L2 did not answer in time (the request may still land)
+  'l2_unavailable', // L2 is not reachable, or its circuit breaker is open
+  'l2_error', // L2 answered with an error
   'store_full', // the store could not make room
   'corrupt_snapshot',
   'io_error',

@@ -1,0 +1,583 @@
+// js/src/tiered/tiered-cache.ts: the service-side cache: getOrSet over L1 (a tickcache Cache),
+// an optional L2 (an L2Adapter such as Redis) and the caller's loader, with stampede protection,
+// grace (stale-while-revalidate, stale-if-error), timeouts, refresh-ahead and per-tier stats.
+//
+// Invariants:
+// - One load per key at a time in this process: concurrent callers share one promise
+//   (`inflight`); across instances a LoadLock (Redis SET NX PX) elects one loader and the others
+//   wait for its value to appear in L2, or load themselves once the lock expires.
+// - Within grace a stale value is answered at once and refreshed in the background; a failed or
+//   timed-out load serves the stale value when there is one (stale-if-error) and backs off.
+// - L2 failures never reach the caller of getOrSet: L2 sits behind a circuit breaker and a
+//   failed L2 call is a miss (or a skipped write), counted in the stats.
+// - Every timer this class starts is cleared or unref'd: it never keeps a process alive.
+// - Values carry a version: a hash of their serialized bytes, so a reload that returns the
+//   same value keeps its version (and its ETag).
+
+import type { Cache } from '../cache.js';
+import { TickcacheError, messageOf } from '../errors.js';
+import type { L2Adapter, L2Envelope } from '../l2/adapter.js';
+import { remainingTimes } from '../l2/adapter.js';
+import { ValueCodec } from '../serializer.js';
+import type { Duration, Serializer, SetOptions } from '../types.js';
+import { CircuitBreaker } from './breaker.js';
+import type { BreakerState } from './breaker.js';
+import type { LoadLock, LockHandle } from './lock.js';
+import { TierCounters, prometheusText, tierSnapshot } from './stats.js';
+import type { HealthReport, TieredStatsSnapshot } from './stats.js';
+
+/** What L1 holds for the tiered cache: the value, its version and the TTL it was written with. */
+export interface Stored<V = unknown> {
+  value: V;
+  version: number;
+  /** The fresh time the entry was written with (ms), for refresh-ahead. */
+  ttlMs: number;
+}
+
+export type Loader<V> = (key: string) => Promise<V> | V;
+
+export interface GetOrSetOptions extends SetOptions {
+  /** With a stale value at hand, answer it after this long and let the load finish in the background. */
+  softTimeout?: Duration;
+  /** Reject with code `loader_timeout` after this long. */
+  hardTimeout?: Duration;
+  /** A fresh hit with less than this fraction (0..1) of its TTL left starts a background refresh. */
+  refreshAhead?: number;
+}
+
+export interface TieredCacheOptions {
+  l1: Cache<Stored>;
+  l2?: L2Adapter;
+  lock?: LoadLock;
+  /** L2 values: the serializer of bytes mode (JSON by default). */
+  serializer?: Serializer;
+  /** Defaults for every getOrSet (per-call options win). */
+  defaults?: GetOrSetOptions;
+  /** The TTL given to L2 when neither the call nor L1's rules say (L1 refused the entry). */
+  fallbackTtl?: Duration;
+  breaker?: { failureThreshold?: number; openMs?: number };
+  /** How long a cross-instance load lock lives (a dead holder blocks a key at most this long). */
+  lockTtl?: Duration;
+  /** First and longest wait between retries of a key whose loads keep failing. */
+  retryBackoff?: { baseMs?: number; maxMs?: number };
+  /** health(): below this hit rate the cache reports itself degraded. Default 0.8. */
+  minHitRate?: number;
+  clock?: () => number;
+  /** Called with errors that were absorbed (L2 down, a background refresh that failed). */
+  onError?: (error: unknown, context: string) => void;
+}
+
+interface KeyBackoff {
+  failures: number;
+  retryAt: number;
+}
+
+const DEFAULT_LOCK_TTL_MS = 10_000;
+const WAIT_FIRST_MS = 5;
+const WAIT_MAX_MS = 100;
+
+function hashBytes(bytes: Uint8Array): number {
+  // cyrb53: a fast 53-bit string hash, adapted to bytes; a version, not a security boundary.
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    h1 = Math.imul(h1 ^ b, 2654435761);
+    h2 = Math.imul(h2 ^ b, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    (timer as { unref?: () => void }).unref?.();
+  });
+}
+
+/** `promise`, or a rejection/resolution of `onTimeout` after `ms`; the timer is always cleared. */
+function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => T | Promise<T>): Promise<T> {
+  if (!Number.isFinite(ms)) return promise;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<T>((resolve, reject) => {
+    timer = setTimeout(() => {
+      try {
+        resolve(onTimeout());
+      } catch (error) {
+        reject(error);
+      }
+    }, ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export class TieredCache {
+  readonly l1: Cache<Stored>;
+  readonly l2: L2Adapter | undefined;
+  private readonly lock: LoadLock | undefined;
+  private readonly codec: ValueCodec;
+  private readonly breaker: CircuitBreaker;
+  private readonly inflight = new Map<string, Promise<Stored>>();
+  private readonly backoff = new Map<string, KeyBackoff>();
+  private readonly now: () => number;
+  private readonly defaults: GetOrSetOptions;
+  private readonly lockTtlMs: number;
+  private readonly fallbackTtlMs: number;
+  private readonly backoffBaseMs: number;
+  private readonly backoffMaxMs: number;
+  private readonly minHitRate: number;
+  private readonly onError: (error: unknown, context: string) => void;
+  private readonly counters = { l1: new TierCounters(), l2: new TierCounters(), loader: new TierCounters() };
+  private loaderCalls = 0;
+  private loaderTimeouts = 0;
+  private coalesced = 0;
+  private backgroundRefreshes = 0;
+  private readonly background = new Set<Promise<unknown>>();
+  private enabledFlag = true;
+  private closed = false;
+
+  constructor(options: TieredCacheOptions) {
+    if (typeof options !== 'object' || options === null || options.l1 === undefined) {
+      throw new TickcacheError('invalid_option', 'TieredCache takes { l1, l2?, lock?, ... }');
+    }
+    this.l1 = options.l1;
+    this.l2 = options.l2;
+    this.lock = options.lock;
+    this.codec = new ValueCodec(options.serializer);
+    this.now = options.clock ?? Date.now;
+    this.defaults = options.defaults ?? {};
+    this.lockTtlMs = this.durationMs('lockTtl', options.lockTtl, DEFAULT_LOCK_TTL_MS);
+    this.fallbackTtlMs = this.durationMs('fallbackTtl', options.fallbackTtl, 60_000);
+    this.backoffBaseMs = options.retryBackoff?.baseMs ?? 1000;
+    this.backoffMaxMs = options.retryBackoff?.maxMs ?? 60_000;
+    this.minHitRate = options.minHitRate ?? 0.8;
+    this.onError = options.onError ?? (() => {});
+    this.breaker = new CircuitBreaker('l2', {
+      failureThreshold: options.breaker?.failureThreshold ?? 5,
+      openMs: options.breaker?.openMs ?? 1000,
+      // Only the store's own failures count: a bad argument says nothing about L2's health.
+      isFailure: (error) => !(error instanceof TickcacheError),
+    });
+  }
+
+  /** The global switch: when off, every getOrSet calls the loader and nothing is cached. */
+  get enabled(): boolean {
+    return this.enabledFlag;
+  }
+
+  setEnabled(enabled: boolean): void {
+    this.enabledFlag = enabled;
+  }
+
+  get breakerState(): BreakerState {
+    return this.breaker.state;
+  }
+
+  /** The value for `key`: from L1, else L2, else the loader (once, however many callers ask). */
+  async getOrSet<V>(key: string, loader: Loader<V>, options: GetOrSetOptions = {}): Promise<V> {
+    return (await this.getOrSetStored(key, loader, options)).value as V;
+  }
+
+  /** As getOrSet, with the value's version (for ETags) and where it came from. */
+  async getOrSetStored<V>(
+    key: string,
+    loader: Loader<V>,
+    options: GetOrSetOptions = {},
+  ): Promise<Stored<V> & { source: 'l1' | 'l1-stale' | 'l2' | 'loader' }> {
+    this.checkOpen();
+    if (typeof loader !== 'function') throw new TickcacheError('invalid_argument', 'getOrSet needs a loader function');
+    const merged = { ...this.defaults, ...options };
+    if (!this.enabledFlag) {
+      const value = await this.callLoader(key, loader, merged);
+      return { value, version: 0, ttlMs: 0, source: 'loader' };
+    }
+    const hit = this.l1.getEntry(key);
+    if (hit !== undefined) {
+      if (hit.state === 'fresh') {
+        this.counters.l1.hits++;
+        const ahead = merged.refreshAhead;
+        if (ahead !== undefined && ahead > 0 && hit.ttl <= ahead * hit.value.ttlMs) {
+          this.refreshInBackground(key, loader, merged, hit.value);
+        }
+        return { ...(hit.value as Stored<V>), source: 'l1' };
+      }
+      this.counters.l1.graced++;
+      this.refreshInBackground(key, loader, merged, hit.value);
+      return { ...(hit.value as Stored<V>), source: 'l1-stale' };
+    }
+    this.counters.l1.misses++;
+    const running = this.inflight.get(key);
+    if (running !== undefined) {
+      this.coalesced++;
+      return { ...((await running) as Stored<V>), source: 'loader' };
+    }
+    const loaded = this.startLoad(key, loader, merged, undefined);
+    return { ...((await loaded.result) as Stored<V>), source: loaded.source() };
+  }
+
+  /** `fn` with its results cached under `keyOf(...args)` (default: the arguments as JSON). */
+  wrap<A extends unknown[], V>(
+    fn: (...args: A) => Promise<V> | V,
+    options: GetOrSetOptions & { key?: (...args: A) => string; prefix?: string } = {},
+  ): (...args: A) => Promise<V> {
+    const { key, prefix, ...rest } = options;
+    const keyOf = key ?? ((...args: A) => `${prefix ?? fn.name ?? 'fn'}:${JSON.stringify(args)}`);
+    return (...args: A) => this.getOrSet(keyOf(...args), () => fn(...args), rest);
+  }
+
+  /** Writes a value to L1 and L2 (awaited), as a load would. */
+  async set<V>(key: string, value: V, options: SetOptions = {}): Promise<void> {
+    this.checkOpen();
+    await this.store(key, value, options);
+  }
+
+  /** Removes keys from L1 and L2. */
+  async delete(keys: string | readonly string[]): Promise<number> {
+    this.checkOpen();
+    const list = typeof keys === 'string' ? [keys] : keys;
+    let removed = 0;
+    for (const key of list) if (this.l1.delete(key)) removed++;
+    await this.l2Call('delete', (l2) => l2.delete(list));
+    return removed;
+  }
+
+  async invalidateTags(tags: readonly string[]): Promise<number> {
+    this.checkOpen();
+    let removed = 0;
+    for (const tag of tags) removed += this.l1.invalidateTag(tag);
+    if (tags.length > 0) await this.l2Call('invalidateTags', (l2) => l2.invalidateTags(tags));
+    return removed;
+  }
+
+  async invalidatePrefix(prefix: string): Promise<number> {
+    this.checkOpen();
+    const removed = this.l1.invalidatePrefix(prefix);
+    await this.l2Call('invalidatePrefix', (l2) => l2.invalidatePrefix(prefix));
+    return removed;
+  }
+
+  async invalidatePattern(pattern: string): Promise<number> {
+    this.checkOpen();
+    const removed = this.l1.invalidatePattern(pattern);
+    await this.l2Call('invalidatePattern', (l2) => l2.invalidatePattern(pattern));
+    return removed;
+  }
+
+  async clear(): Promise<number> {
+    this.checkOpen();
+    const removed = this.l1.clear();
+    await this.l2Call('clear', (l2) => l2.clear());
+    return removed;
+  }
+
+  /** Loads `keys` that are not cached yet, at most `concurrency` at a time. */
+  async warm<V>(
+    keys: readonly string[],
+    loader: Loader<V>,
+    options: GetOrSetOptions & { concurrency?: number } = {},
+  ): Promise<{ loaded: number; cached: number; failed: number }> {
+    const { concurrency = 8, ...rest } = options;
+    const result = { loaded: 0, cached: 0, failed: 0 };
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < keys.length) {
+        const key = keys[next++]!;
+        try {
+          const got = await this.getOrSetStored(key, loader, rest);
+          if (got.source === 'loader') result.loaded++;
+          else result.cached++;
+        } catch (error) {
+          result.failed++;
+          this.onError(error, `warm ${key}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, keys.length)) }, worker));
+    return result;
+  }
+
+  /** Reloads `key` now (a refresher's call): resolves to whether the value changed. */
+  async refresh<V>(key: string, loader: Loader<V>, options: GetOrSetOptions = {}): Promise<boolean> {
+    this.checkOpen();
+    const before = this.l1.peek(key)?.value.version;
+    const running = this.inflight.get(key);
+    const stored = running !== undefined ? await running : await this.startLoad(key, loader, { ...this.defaults, ...options }, undefined, true).result;
+    return stored.version !== before;
+  }
+
+  stats(): TieredStatsSnapshot {
+    const l1 = tierSnapshot(this.counters.l1);
+    const l2 = tierSnapshot(this.counters.l2);
+    const requests = l1.hits + l1.graced + l1.misses;
+    const answered = l1.hits + l1.graced + l2.hits + l2.graced;
+    return {
+      l1,
+      l2: { ...l2, breaker: this.breaker.state, breakerOpened: this.breaker.opened, breakerClosed: this.breaker.closed },
+      loader: {
+        calls: this.loaderCalls,
+        errors: this.counters.loader.errors,
+        timeouts: this.loaderTimeouts,
+        latency: this.counters.loader.latency.summary(),
+      },
+      coalesced: this.coalesced,
+      backgroundRefreshes: this.backgroundRefreshes,
+      hitRate: requests === 0 ? 0 : answered / requests,
+      requests,
+      enabled: this.enabledFlag,
+    };
+  }
+
+  health(minHitRate = this.minHitRate): HealthReport {
+    const stats = this.stats();
+    const reasons: string[] = [];
+    if (stats.requests > 0 && stats.hitRate < minHitRate) {
+      reasons.push(`hit rate ${(stats.hitRate * 100).toFixed(1)} % is below ${(minHitRate * 100).toFixed(1)} %`);
+    }
+    if (stats.l2.breaker !== 'closed') reasons.push(`L2 circuit breaker ${stats.l2.breaker}`);
+    if (!stats.enabled) reasons.push('caching is switched off');
+    return { status: reasons.length === 0 ? 'ok' : 'degraded', hitRate: stats.hitRate, minHitRate, requests: stats.requests, reasons };
+  }
+
+  prometheus(labels: Record<string, string> = {}): string {
+    return prometheusText(this.stats(), labels);
+  }
+
+  /** Resolves when every background refresh started so far has settled (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.idle();
+  }
+
+  // ---- loading -----------------------------------------------------------------------------
+
+  private startLoad<V>(
+    key: string,
+    loader: Loader<V>,
+    options: GetOrSetOptions,
+    stale: Stored | undefined,
+    skipL2 = false,
+  ): { result: Promise<Stored>; source: () => 'l2' | 'loader' } {
+    let source: 'l2' | 'loader' = 'loader';
+    const result = (async (): Promise<Stored> => {
+      if (!skipL2) {
+        const fromL2 = await this.readL2(key);
+        if (fromL2 !== undefined) {
+          if (fromL2.fresh) {
+            source = 'l2';
+            return fromL2.stored;
+          }
+          stale ??= fromL2.stored;
+        }
+      }
+      return this.loadWithLock(key, loader, options, stale);
+    })().finally(() => {
+      if (this.inflight.get(key) === result) this.inflight.delete(key);
+    });
+    this.inflight.set(key, result);
+    return { result, source: () => source };
+  }
+
+  private async loadWithLock<V>(key: string, loader: Loader<V>, options: GetOrSetOptions, stale: Stored | undefined): Promise<Stored> {
+    let handle: LockHandle | undefined;
+    if (this.lock !== undefined && this.breaker.state === 'closed') {
+      const deadline = this.now() + this.lockTtlMs;
+      let wait = WAIT_FIRST_MS;
+      for (;;) {
+        try {
+          handle = await this.lock.acquire(key, this.lockTtlMs);
+        } catch (error) {
+          this.onError(error, `lock ${key}`);
+          break; // no lock service: load without it (at worst one load per instance)
+        }
+        if (handle !== undefined) break;
+        // Another instance loads: its value will appear in L2. Its lock expires if it dies.
+        await sleep(wait);
+        wait = Math.min(WAIT_MAX_MS, wait * 2);
+        const fromL2 = await this.readL2(key);
+        if (fromL2?.fresh) return fromL2.stored;
+        if (this.now() > deadline + this.lockTtlMs) break;
+      }
+    }
+    try {
+      if (handle !== undefined) {
+        // The holder before us may have finished between our L2 read and our lock.
+        const fromL2 = await this.readL2(key);
+        if (fromL2?.fresh) return fromL2.stored;
+      }
+      return await this.loadAndStore(key, loader, options, stale);
+    } finally {
+      if (handle !== undefined) await handle.release().catch((error: unknown) => this.onError(error, `unlock ${key}`));
+    }
+  }
+
+  private async loadAndStore<V>(key: string, loader: Loader<V>, options: GetOrSetOptions, stale: Stored | undefined): Promise<Stored> {
+    const load = this.callLoader(key, loader, options).then(
+      (value) => this.store(key, value, options),
+      (error: unknown) => {
+        this.noteFailure(key);
+        if (stale !== undefined) {
+          this.onError(error, `load ${key} (served stale)`);
+          this.counters.l1.graced++; // stale-if-error
+          return stale;
+        }
+        throw error;
+      },
+    );
+    const softMs = this.optionalMs('softTimeout', options.softTimeout);
+    if (stale === undefined || softMs === undefined) return load;
+    // With a stale value in hand the caller need not wait for a slow loader.
+    this.track(load);
+    return withTimeout(load, softMs, () => stale);
+  }
+
+  private async callLoader<V>(key: string, loader: Loader<V>, options: GetOrSetOptions): Promise<V> {
+    this.loaderCalls++;
+    const started = performance.now();
+    const hardMs = this.optionalMs('hardTimeout', options.hardTimeout);
+    try {
+      const loading = Promise.resolve().then(() => loader(key));
+      const value =
+        hardMs === undefined
+          ? await loading
+          : await withTimeout(loading, hardMs, () => {
+              this.loaderTimeouts++;
+              loading.catch(() => {}); // its late failure has nobody to tell
+              throw new TickcacheError('loader_timeout', `the loader for ${JSON.stringify(key)} took longer than ${hardMs} ms`);
+            });
+      this.backoff.delete(key);
+      return value;
+    } catch (error) {
+      this.counters.loader.errors++;
+      throw error;
+    } finally {
+      this.counters.loader.latency.record(performance.now() - started);
+    }
+  }
+
+  private refreshInBackground<V>(key: string, loader: Loader<V>, options: GetOrSetOptions, stale: Stored): void {
+    if (this.inflight.has(key) || this.closed) return;
+    const backoff = this.backoff.get(key);
+    if (backoff !== undefined && this.now() < backoff.retryAt) return;
+    this.backgroundRefreshes++;
+    const { result } = this.startLoad(key, loader, options, stale);
+    this.track(result);
+  }
+
+  private track(promise: Promise<unknown>): void {
+    const settled = promise.then(
+      () => {},
+      (error: unknown) => this.onError(error, 'background load'),
+    );
+    this.background.add(settled);
+    void settled.finally(() => this.background.delete(settled));
+  }
+
+  private noteFailure(key: string): void {
+    const previous = this.backoff.get(key);
+    const failures = (previous?.failures ?? 0) + 1;
+    const wait = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (failures - 1));
+    this.backoff.set(key, { failures, retryAt: this.now() + wait });
+  }
+
+  // ---- tiers -------------------------------------------------------------------------------
+
+  /** Writes L1, then L2 with the times L1 resolved (its rules and market hours decide). */
+  private async store<V>(key: string, value: V, options: SetOptions): Promise<Stored> {
+    const bytes = this.codec.encode(value).slice();
+    const version = hashBytes(bytes);
+    const now = this.now();
+    const stored: Stored = { value, version, ttlMs: 0 };
+    this.l1.set(key, stored, options);
+    const written = this.l1.peek(key);
+    let freshUntil: number;
+    let staleUntil: number;
+    if (written !== undefined) {
+      stored.ttlMs = written.ttl;
+      freshUntil = now + written.ttl;
+      staleUntil = now + written.staleTtl;
+    } else {
+      // L1 refused it (admission): L2 still gets it, with the call's times or the fallback.
+      const ttl = this.optionalMs('ttl', options.ttl) ?? this.fallbackTtlMs;
+      stored.ttlMs = ttl;
+      freshUntil = now + ttl;
+      staleUntil = freshUntil + (this.optionalMs('grace', options.grace) ?? 0);
+    }
+    if (this.l2 !== undefined) {
+      const envelope: L2Envelope = { value: bytes, freshUntil, staleUntil, tags: options.tags ?? [], version };
+      await this.l2Call('set', (l2) => l2.set(key, envelope));
+    }
+    return stored;
+  }
+
+  /** L2's entry for `key` (filling L1 with its remaining time), or undefined on a miss or failure. */
+  private async readL2(key: string): Promise<{ stored: Stored; fresh: boolean } | undefined> {
+    if (this.l2 === undefined) return undefined;
+    const started = performance.now();
+    const envelope = await this.l2Call('get', (l2) => l2.get(key));
+    this.counters.l2.latency.record(performance.now() - started);
+    const now = this.now();
+    const times = envelope === undefined ? undefined : remainingTimes(envelope, now);
+    if (envelope === undefined || times === undefined) {
+      this.counters.l2.misses++;
+      return undefined;
+    }
+    let value: unknown;
+    try {
+      value = this.codec.decode(envelope.value);
+    } catch (error) {
+      this.onError(error, `decode L2 value of ${key}`);
+      this.counters.l2.misses++;
+      return undefined;
+    }
+    const fresh = times.ttl > 0;
+    const stored: Stored = { value, version: envelope.version, ttlMs: times.ttl };
+    if (fresh) this.counters.l2.hits++;
+    else this.counters.l2.graced++;
+    try {
+      const ttl = times.ttl > 0 ? times.ttl : 1;
+      this.l1.set(key, stored, { ttl: ttl === Infinity ? 'never' : ttl, grace: times.grace === Infinity ? undefined : times.grace, tags: envelope.tags });
+    } catch (error) {
+      this.counters.l1.errors++;
+      this.onError(error, `fill L1 from L2 for ${key}`);
+    }
+    return { stored, fresh };
+  }
+
+  /** An L2 call through the breaker; failures are counted and absorbed (undefined). */
+  private async l2Call<T>(what: string, call: (l2: L2Adapter) => Promise<T>): Promise<T | undefined> {
+    const l2 = this.l2;
+    if (l2 === undefined) return undefined;
+    try {
+      return await this.breaker.run(() => call(l2));
+    } catch (error) {
+      this.counters.l2.errors++;
+      this.onError(error, `l2 ${what}`);
+      return undefined;
+    }
+  }
+
+  private durationMs(what: string, value: Duration | undefined, fallback: number): number {
+    return this.optionalMs(what, value) ?? fallback;
+  }
+
+  /** Durations in the options of this layer, read by L1's backend: the same rules as every TTL. */
+  private optionalMs(what: string, value: Duration | undefined): number | undefined {
+    if (value === undefined) return undefined;
+    try {
+      return this.l1.parseDuration(value);
+    } catch (error) {
+      throw new TickcacheError('invalid_ttl', `${what}: ${messageOf(error)}`, { cause: error });
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new TickcacheError('closed', 'the tiered cache was closed');
+  }
+}
