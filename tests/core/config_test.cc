@@ -1,9 +1,13 @@
-// config_test.cc: ParseDuration, ParsePolicyConfig and PolicyConfig::Match.
+// config_test.cc: ParseDuration, ParsePolicyConfig, PolicyConfig::Match and market-hours rules.
 //
 // Proves: every duration unit and its bounds; the users' own TTL table parses to the expected
 // milliseconds; each kind of bad document is refused with kBadConfig and a message naming the
 // JSON path and the bad value; the first matching rule wins; `{N}` captures expand into tags;
 // random damage to a valid document never crashes the parser or yields another error code.
+// Market hours: rules and calendars parse (built-in, declared, inline, extended by "base"),
+// TtlAt follows min(closed, max(until open, open)), bad calendars and rules name the field and
+// the value, and a cache on a fake clock gives a price written during the session 5 minutes
+// and one written on a Saturday (or before a holiday) freshness until the next open.
 #include <cstdint>
 #include <memory>
 #include <random>
@@ -13,7 +17,9 @@
 #include <gtest/gtest.h>
 
 #include "tickcache/cache.h"
+#include "tickcache/clock.h"
 #include "tickcache/config.h"
+#include "tickcache/options_json.h"
 
 namespace tickcache {
 namespace {
@@ -432,6 +438,325 @@ TEST(ParsePolicyConfigTest, RandomDamageNeverCrashes) {
     }
   }
   // Some edits land in whitespace or values and keep the document valid.
+  EXPECT_GT(accepted, 0);
+}
+
+// ---- market hours -----------------------------------------------------------------------
+
+// Milliseconds since the epoch of a wall time at a fixed offset from UTC (hours east), by
+// counting whole years and months: independent of the code under test.
+int64_t WallMs(int offset_hours, int year, int month, int day, int hour, int minute = 0,
+               int second = 0) {
+  auto leap = [](int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; };
+  const int month_days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  int64_t days = 0;
+  for (int y = 1970; y < year; ++y) days += leap(y) ? 366 : 365;
+  for (int m = 1; m < month; ++m) days += month_days[m - 1] + (m == 2 && leap(year) ? 1 : 0);
+  days += day - 1;
+  return days * kDay + hour * kHour + minute * kMinute + second * kSecond - offset_hours * kHour;
+}
+constexpr int kEst = -5;
+constexpr int kEdt = -4;
+
+constexpr const char* kMarketHoursConfig = R"({
+  "calendars": {
+    "tse": { "timeZone": "JST-9",
+             "sessions": { "mon-fri": ["12:30-15:30", "09:00-11:30"] },
+             "holidays": ["2026-01-01", "2026-01-02"],
+             "earlyCloses": { "2026-12-30": "11:30" } },
+    "nyse-ext": { "base": "nyse", "holidays": ["2029-01-01", "2026-11-27"],
+                  "earlyCloses": { "2029-07-03": "13:00" } }
+  },
+  "rules": [
+    { "match": "price:latest:*", "grace": "1h",
+      "marketHours": { "calendar": "nyse", "open": "5m", "closed": "untilOpen" } },
+    { "match": "quote:lse:*", "marketHours": { "calendar": "lse", "open": "1m", "closed": "1h" } },
+    { "match": "quote:tse:*", "marketHours": { "calendar": "tse", "open": "2m" } },
+    { "match": "fx:*", "marketHours": { "calendar": { "timeZone": "UTC0",
+        "sessions": { "sun": ["22:00-24:00"], "mon-thu": ["00:00-22:00", "22:00-24:00"],
+                      "fri": ["00:00-22:00"] } }, "open": "30s" } },
+    { "match": "ext:*", "marketHours": { "calendar": "nyse-ext", "open": "5m" } },
+    { "match": "short:*", "marketHours": { "calendar": "nyse", "open": "5m", "closed": "1m" } },
+    { "namespace": "fundamentals", "ttl": "24h" }
+  ]
+})";
+
+PolicyConfig MustParse(const char* text) {
+  Result<PolicyConfig> parsed = ParsePolicyConfig(text);
+  EXPECT_TRUE(parsed.ok()) << parsed.status().message();
+  return parsed.ok() ? std::move(parsed).value() : PolicyConfig{};
+}
+
+const MarketHoursTtl& MarketRule(const PolicyConfig& config, std::string_view key) {
+  const TtlRule* rule = config.Match(key, nullptr);
+  EXPECT_NE(rule, nullptr) << key;
+  EXPECT_TRUE(rule != nullptr && rule->market_hours.has_value()) << key;
+  static const MarketHoursTtl kNone{};
+  return rule != nullptr && rule->market_hours ? *rule->market_hours : kNone;
+}
+
+TEST(MarketHoursConfigTest, RulesAndCalendarsParse) {
+  const PolicyConfig config = MustParse(kMarketHoursConfig);
+  ASSERT_EQ(config.rules.size(), 7u);
+  const MarketHoursTtl& price = MarketRule(config, "price:latest:AAPL");
+  EXPECT_EQ(price.calendar_name, "nyse");
+  EXPECT_EQ(price.open_ttl_ms, 5 * kMinute);
+  EXPECT_FALSE(price.closed_ttl_ms.has_value());
+  EXPECT_FALSE(config.rules[0].ttl_ms.has_value());
+  EXPECT_EQ(config.rules[0].grace_ms, 1 * kHour);
+  EXPECT_EQ(MarketRule(config, "quote:lse:VOD").closed_ttl_ms, 1 * kHour);
+  EXPECT_EQ(MarketRule(config, "fx:EURUSD").calendar_name, "");
+  EXPECT_FALSE(config.rules[6].market_hours.has_value());
+  // Declared calendars and the built-ins rules named are kept by name, built once.
+  for (const char* name : {"tse", "nyse-ext", "nyse", "lse"}) {
+    EXPECT_EQ(config.calendars.count(name), 1u) << name;
+  }
+  EXPECT_EQ(config.calendars.count("crypto"), 0u);
+  EXPECT_EQ(config.calendars.at("nyse").get(), MarketRule(config, "short:x").calendar.get());
+
+  // The declared Tokyo calendar: lunch break, holiday, early close.
+  const MarketCalendar& tse = *config.calendars.at("tse");
+  EXPECT_TRUE(tse.IsOpen(WallMs(9, 2026, 6, 1, 10)));
+  EXPECT_FALSE(tse.IsOpen(WallMs(9, 2026, 6, 1, 12)));
+  EXPECT_FALSE(tse.IsOpen(WallMs(9, 2026, 1, 2, 10)));
+  EXPECT_EQ(tse.NextClose(WallMs(9, 2026, 12, 30, 10)), WallMs(9, 2026, 12, 30, 11, 30));
+  // "base": nyse's zone, sessions and lists, plus the added days; an added holiday replaces
+  // the base's early close on 2026-11-27.
+  const MarketCalendar& extended = *config.calendars.at("nyse-ext");
+  EXPECT_FALSE(extended.IsOpen(WallMs(kEst, 2026, 11, 26, 10)));  // nyse's Thanksgiving
+  EXPECT_FALSE(extended.IsOpen(WallMs(kEst, 2026, 11, 27, 10)));  // added
+  EXPECT_FALSE(extended.IsOpen(WallMs(kEst, 2029, 1, 1, 10)));    // added
+  EXPECT_EQ(extended.NextClose(WallMs(kEdt, 2029, 7, 3, 10)), WallMs(kEdt, 2029, 7, 3, 13));
+  EXPECT_TRUE(extended.IsOpen(WallMs(kEst, 2029, 1, 2, 9, 30)));
+  // The inline FX calendar: Sunday 22:00 UTC to Friday 22:00 UTC without a break.
+  const MarketCalendar& fx = *MarketRule(config, "fx:EURUSD").calendar;
+  EXPECT_EQ(fx.NextClose(WallMs(0, 2026, 6, 1, 3)), WallMs(0, 2026, 6, 5, 22));
+  EXPECT_EQ(fx.NextOpen(WallMs(0, 2026, 6, 6, 3)), WallMs(0, 2026, 6, 7, 22));
+}
+
+TEST(MarketHoursConfigTest, TtlFollowsTheMarket) {
+  const PolicyConfig config = MustParse(kMarketHoursConfig);
+  const MarketHoursTtl& price = MarketRule(config, "price:latest:AAPL");
+  // Open: the open TTL.
+  EXPECT_EQ(price.TtlAt(WallMs(kEst, 2026, 1, 13, 10)), 5 * kMinute);
+  EXPECT_EQ(price.TtlAt(WallMs(kEst, 2026, 1, 13, 15, 58)), 5 * kMinute);
+  // Closed: until the next open.
+  const int64_t saturday = WallMs(kEst, 2026, 1, 10, 12);
+  EXPECT_EQ(price.TtlAt(saturday), WallMs(kEst, 2026, 1, 12, 9, 30) - saturday);
+  const int64_t evening = WallMs(kEst, 2026, 1, 13, 16);
+  EXPECT_EQ(price.TtlAt(evening), WallMs(kEst, 2026, 1, 14, 9, 30) - evening);
+  // ... but never less than the open TTL: a write a second before the bell.
+  EXPECT_EQ(price.TtlAt(WallMs(kEst, 2026, 1, 14, 9, 29, 59)), 5 * kMinute);
+  EXPECT_EQ(price.TtlAt(WallMs(kEst, 2026, 1, 14, 9, 26)), 5 * kMinute);
+  EXPECT_EQ(price.TtlAt(WallMs(kEst, 2026, 1, 14, 9, 20)), 10 * kMinute);
+  // A closed duration is capped by the next open (never below the open TTL) ...
+  const MarketHoursTtl& lse = MarketRule(config, "quote:lse:VOD");
+  EXPECT_EQ(lse.TtlAt(WallMs(0, 2026, 1, 16, 18)), 1 * kHour);        // Friday evening
+  EXPECT_EQ(lse.TtlAt(WallMs(0, 2026, 1, 19, 7, 30)), 30 * kMinute);  // Monday before 08:00
+  EXPECT_EQ(lse.TtlAt(WallMs(0, 2026, 1, 19, 7, 59, 30)), 1 * kMinute);
+  EXPECT_EQ(lse.TtlAt(WallMs(0, 2026, 1, 19, 9)), 1 * kMinute);  // open
+  // ... and a closed TTL shorter than the open one is kept as given.
+  const MarketHoursTtl& short_closed = MarketRule(config, "short:x");
+  EXPECT_EQ(short_closed.TtlAt(saturday), 1 * kMinute);
+  EXPECT_EQ(short_closed.TtlAt(WallMs(kEst, 2026, 1, 14, 9, 29, 59)), 1 * kMinute);
+}
+
+TEST(MarketHoursConfigTest, CacheOnAFakeClock) {
+  auto clock = std::make_shared<ManualClock>(WallMs(kEst, 2026, 1, 13, 10));  // a Tuesday
+  Options options;
+  options.max_entries = 100;
+  options.clock = clock;
+  options.default_ttl_ms = 10 * kMinute;
+  options.config = std::make_shared<PolicyConfig>(MustParse(kMarketHoursConfig));
+  Result<std::unique_ptr<Cache>> made = Cache::Create(options);
+  ASSERT_TRUE(made.ok()) << made.status().message();
+  Cache& cache = *made.value();
+
+  // During the session: 5 minutes fresh, then the rule's hour of grace.
+  WriteResult written;
+  ASSERT_TRUE(cache.SetWithResult("price:latest:AAPL", "189.50", {}, &written).ok());
+  EXPECT_EQ(written.fresh_until_ms, clock->NowMs() + 5 * kMinute);
+  EXPECT_EQ(written.stale_until_ms, clock->NowMs() + 5 * kMinute + 1 * kHour);
+  std::string value;
+  clock->Advance(5 * kMinute - 1);
+  EXPECT_EQ(cache.Get("price:latest:AAPL", &value).state, Freshness::kFresh);
+  clock->Advance(1);
+  EXPECT_EQ(cache.Get("price:latest:AAPL", &value).state, Freshness::kStale);
+
+  // On a Saturday: fresh until Monday's open, whatever the week's clock change did. 2026-03-07
+  // is the Saturday before New York springs forward: Monday opens at 13:30 UTC.
+  clock->Set(WallMs(kEst, 2026, 3, 7, 12));
+  ASSERT_TRUE(cache.SetWithResult("price:latest:MSFT", "410.10", {}, &written).ok());
+  EXPECT_EQ(written.fresh_until_ms, WallMs(kEdt, 2026, 3, 9, 9, 30));
+  EXPECT_EQ(written.fresh_until_ms, WallMs(0, 2026, 3, 9, 13, 30));
+  clock->Set(WallMs(kEdt, 2026, 3, 9, 9, 29, 59));
+  Lookup lookup = cache.Get("price:latest:MSFT", &value);
+  EXPECT_EQ(lookup.state, Freshness::kFresh);
+  EXPECT_EQ(lookup.fresh_remaining_ms, kSecond);
+  clock->Set(WallMs(kEdt, 2026, 3, 9, 9, 30));
+  EXPECT_EQ(cache.Get("price:latest:MSFT", &value).state, Freshness::kStale);
+
+  // Before Thanksgiving: fresh through the holiday until Friday's open.
+  clock->Set(WallMs(kEst, 2026, 11, 25, 16, 5));
+  ASSERT_TRUE(cache.SetWithResult("price:latest:IBM", "1", {}, &written).ok());
+  EXPECT_EQ(written.fresh_until_ms, WallMs(kEst, 2026, 11, 27, 9, 30));
+  // After the early close on Friday: until Monday.
+  clock->Set(WallMs(kEst, 2026, 11, 27, 13, 1));
+  ASSERT_TRUE(cache.SetWithResult("price:latest:IBM", "2", {}, &written).ok());
+  EXPECT_EQ(written.fresh_until_ms, WallMs(kEst, 2026, 11, 30, 9, 30));
+
+  // A TTL given with the write wins over the rule; keys no rule matches keep the default.
+  SetOptions explicit_ttl;
+  explicit_ttl.ttl_ms = 42 * kSecond;
+  ASSERT_TRUE(cache.SetWithResult("price:latest:IBM", "3", explicit_ttl, &written).ok());
+  EXPECT_EQ(written.fresh_until_ms, clock->NowMs() + 42 * kSecond);
+  ASSERT_TRUE(cache.SetWithResult("other:key", "4", {}, &written).ok());
+  EXPECT_EQ(written.fresh_until_ms, clock->NowMs() + 10 * kMinute);
+}
+
+TEST(MarketHoursConfigTest, BadRulesAndCalendarsNameTheFieldAndValue) {
+  auto rule = [](const std::string& market_hours) {
+    return R"({"rules": [{"match": "p:*", "marketHours": )" + market_hours + "}]}";
+  };
+  auto calendar = [](const std::string& body) {
+    return R"({"calendars": {"x": )" + body +
+           R"(}, "rules": [{"match": "p:*", "marketHours": {"calendar": "x", "open": "5m"}}]})";
+  };
+  const std::string weekdays = R"("sessions": {"mon-fri": ["09:30-16:00"]})";
+  const BadDocument cases[] = {
+      {R"({"rules": [{"match": "p:*", "ttl": "5m", "marketHours": {"calendar": "nyse", "open": "5m"}}]})",
+       {"rules[0]: give \"ttl\" or \"marketHours\", not both"}},
+      {rule(R"("nyse")"), {"rules[0].marketHours: must be an object", "\"nyse\""}},
+      {rule(R"({"calendar": "nyze", "open": "5m"})"),
+       {"rules[0].marketHours.calendar: unknown calendar \"nyze\" (built in: nyse, nasdaq, lse, "
+        "crypto)"}},
+      {R"({"calendars": {"tse": {"timeZone": "JST-9", "sessions": {"mon-fri": ["09:00-15:00"]}}},
+          "rules": [{"match": "p:*", "marketHours": {"calendar": "tsx", "open": "5m"}}]})",
+       {"rules[0].marketHours.calendar: unknown calendar \"tsx\"", "declared: tse)"}},
+      {rule(R"({"calendar": 5, "open": "5m"})"), {"rules[0].marketHours.calendar", "got 5"}},
+      {rule(R"({"open": "5m"})"), {"rules[0].marketHours: needs \"calendar\""}},
+      {rule(R"({"calendar": "nyse"})"), {"rules[0].marketHours: needs \"open\""}},
+      {rule(R"({"calendar": "nyse", "open": "never"})"),
+       {"rules[0].marketHours.open: must be a finite duration, got \"never\""}},
+      {rule(R"({"calendar": "nyse", "open": "0s"})"), {"rules[0].marketHours.open", "\"0s\""}},
+      {rule(R"({"calendar": "nyse", "open": "5m", "closed": "untilopen"})"),
+       {"rules[0].marketHours.closed: must be \"untilOpen\" or a finite duration",
+        "got \"untilopen\""}},
+      {rule(R"({"calendar": "nyse", "open": "5m", "closed": "never"})"),
+       {"rules[0].marketHours.closed", "got \"never\""}},
+      {rule(R"({"calendar": "nyse", "open": "5m", "closed": "5x"})"),
+       {"rules[0].marketHours.closed", "got \"5x\"", "invalid duration"}},
+      {rule(R"({"calendar": "nyse", "open": "5m", "closed": -1})"),
+       {"rules[0].marketHours.closed", "got -1"}},
+      {rule(R"({"calendar": "nyse", "open": "5m", "grace": "1h"})"),
+       {"rules[0].marketHours", "unknown field \"grace\" (allowed: calendar, open, closed)"}},
+      {rule(
+           R"({"calendar": {"timeZone": "EST5EDT", "sessions": {"mon": ["09:30-16:00"]}}, "open": "5m"})"),
+       {"rules[0].marketHours.calendar.timeZone: invalid POSIX TZ rule \"EST5EDT\"",
+        "needs its rules"}},
+      {R"({"calendars": ["nyse"]})", {"calendars: must be an object", "[\"nyse\"]"}},
+      {R"({"calendars": {"nyse": {"timeZone": "UTC0", "sessions": {"daily": ["00:00-24:00"]}}}})",
+       {"calendars.nyse: the name \"nyse\" is a built-in calendar"}},
+      {R"({"calendars": {"": {"timeZone": "UTC0"}}})",
+       {"calendars: a calendar name must not be empty"}},
+      {calendar("{}"), {"calendars.x: needs \"timeZone\""}},
+      {calendar(R"({"timeZone": "UTC0"})"), {"calendars.x: needs \"sessions\""}},
+      {calendar(R"({"timeZone": "UTC0", "sessions": {}})"),
+       {"calendars.x.sessions: no weekday has a session"}},
+      {calendar(R"({"timeZone": "America/New_York", )" + weekdays + "}"),
+       {"calendars.x.timeZone: invalid POSIX TZ rule \"America/New_York\""}},
+      {calendar(R"({"timeZone": 5, )" + weekdays + "}"), {"calendars.x.timeZone", "got 5"}},
+      {calendar(R"({"timeZone": "UTC0", "sessions": {"weekdays": ["09:30-16:00"]}})"),
+       {"calendars.x.sessions: unknown day \"weekdays\""}},
+      {calendar(R"({"timeZone": "UTC0", "sessions": {"mon-fri": ["9:30-16:00"]}})"),
+       {"calendars.x.sessions.mon-fri[0]: must be a session", "got \"9:30-16:00\""}},
+      {calendar(R"({"timeZone": "UTC0", "sessions": {"mon-fri": "09:30-16:00"}})"),
+       {"calendars.x.sessions.mon-fri: must be an array", "got \"09:30-16:00\""}},
+      {calendar(R"({"timeZone": "UTC0", "sessions": {"mon": ["09:00-12:00", "11:00-13:00"]}})"),
+       {"calendars.x.sessions.mon: sessions overlap", "[\"09:00-12:00\",\"11:00-13:00\"]"}},
+      {calendar(R"({"timeZone": "UTC0", "sessions": {"mon-fri": ["09:30-16:00"], "fri": []}})"),
+       // Keys are visited in name order, so the message names whichever came second.
+       {"calendars.x.sessions.", "fri is already given by"}},
+      {calendar(R"({"timeZone": "UTC0", )" + weekdays +
+                R"(, "holidays": ["2026-12-25", "2026-13-01"]})"),
+       {"calendars.x.holidays[1]: must be a date \"YYYY-MM-DD\"", "got \"2026-13-01\""}},
+      {calendar(R"({"timeZone": "UTC0", )" + weekdays +
+                R"(, "holidays": ["2026-12-25", "2026-12-25"]})"),
+       {"calendars.x.holidays[1]: listed twice", "\"2026-12-25\""}},
+      {calendar(R"({"timeZone": "UTC0", )" + weekdays + R"(, "holidays": "2026-12-25"})"),
+       {"calendars.x.holidays: must be an array", "\"2026-12-25\""}},
+      {calendar(R"({"timeZone": "UTC0", )" + weekdays +
+                R"(, "earlyCloses": {"2026-11-27": "1pm"}})"),
+       {"calendars.x.earlyCloses.2026-11-27: must be a local time", "got \"1pm\""}},
+      {calendar(R"({"timeZone": "UTC0", )" + weekdays + R"(, "earlyCloses": {"Nov 27": "13:00"}})"),
+       {"calendars.x.earlyCloses: a key must be a date", "\"Nov 27\""}},
+      {calendar(R"({"timeZone": "UTC0", )" + weekdays +
+                R"(, "earlyCloses": {"2026-11-28": "13:00"}})"),
+       {"calendars.x.earlyCloses.2026-11-28: the market does not open that day (a sat)"}},
+      {calendar(R"({"timeZone": "UTC0", )" + weekdays +
+                R"(, "earlyCloses": {"2026-11-27": "17:00"}})"),
+       {"calendars.x.earlyCloses.2026-11-27: 17:00 does not cut the day short", "09:30-16:00"}},
+      {calendar(R"({"base": "nyse", "earlyCloses": {"2026-12-25": "13:00"}})"),
+       {"calendars.x.earlyCloses.2026-12-25: the day is also a holiday"}},
+      {calendar(R"({"base": "nyze"})"), {"calendars.x.base: unknown calendar \"nyze\""}},
+      {calendar(R"({"timeZone": "UTC0", )" + weekdays + R"(, "weekends": ["sat"]})"),
+       {"calendars.x", "unknown field \"weekends\"",
+        "allowed: base, timeZone, sessions, holidays, earlyCloses"}},
+      {R"({"calendars": {"a b": {"timeZone": "UTC0"}}})",
+       {"calendars[\"a b\"]: needs \"sessions\""}},
+  };
+  for (const BadDocument& c : cases) {
+    Result<PolicyConfig> parsed = ParsePolicyConfig(c.json);
+    ASSERT_FALSE(parsed.ok()) << "accepted: " << c.json;
+    EXPECT_EQ(parsed.status().code(), ErrorCode::kBadConfig) << c.json;
+    for (const std::string& part : c.must_mention) {
+      EXPECT_NE(parsed.status().message().find(part), std::string::npos)
+          << "document: " << c.json << "\nmessage: " << parsed.status().message()
+          << "\nmissing: " << part;
+    }
+  }
+  // Inside the options document the same paths sit under "config".
+  Result<Options> options = ParseOptionsJson(
+      R"({"maxEntries": 10, "config": {"calendars": {"x": {"timeZone": "EST5EDT"}}}})");
+  ASSERT_FALSE(options.ok());
+  EXPECT_EQ(
+      options.status().message().rfind("config.calendars.x.timeZone: invalid POSIX TZ rule", 0), 0u)
+      << options.status().message();
+}
+
+TEST(MarketHoursConfigTest, RandomDamageNeverCrashes) {
+  // Fixed seed: a failure reproduces. Every outcome is a config whose market rules answer a
+  // TTL in range at any instant, or kBadConfig.
+  std::mt19937 random(20260308);
+  const std::string original = kMarketHoursConfig;
+  const std::string alphabet = "{}[]\":,-0123456789:MJ./ESTDmfsu \x01\xff";
+  int accepted = 0;
+  for (int round = 0; round < 1500; ++round) {
+    std::string doc = original;
+    const int edits = 1 + static_cast<int>(random() % 3);
+    for (int e = 0; e < edits && !doc.empty(); ++e) {
+      const size_t at = random() % doc.size();
+      if (random() % 2 == 0) {
+        doc[at] = alphabet[random() % alphabet.size()];
+      } else {
+        doc.insert(at, 1, alphabet[random() % alphabet.size()]);
+      }
+    }
+    Result<PolicyConfig> parsed = ParsePolicyConfig(doc);
+    if (!parsed.ok()) {
+      EXPECT_EQ(parsed.status().code(), ErrorCode::kBadConfig) << doc;
+      continue;
+    }
+    ++accepted;
+    for (const TtlRule& rule : parsed.value().rules) {
+      if (!rule.market_hours) continue;
+      for (int64_t t : {int64_t{0}, WallMs(0, 2026, 3, 8, 7), WallMs(0, 2026, 11, 1, 6),
+                        int64_t{INT64_MIN}, int64_t{INT64_MAX}}) {
+        const int64_t ttl = rule.market_hours->TtlAt(t);
+        EXPECT_TRUE(ttl > 0 && ttl <= kMaxTtlMs) << doc << " at " << t << ": " << ttl;
+      }
+    }
+  }
   EXPECT_GT(accepted, 0);
 }
 
