@@ -29,6 +29,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -215,12 +216,19 @@ bool ReadTimesOut(napi_env env, napi_value value, double** out) {
                         "a Float64Array of at least 3 elements", out, &length);
 }
 
+// A number for a message, as JS prints the usual ones ("-1", "0.5"); "nan", "inf" otherwise.
+std::string ShowNumber(double number) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.15g", number);
+  return text;
+}
+
 // A whole number in [0, 2^53) (counts JS hands over), or false with invalid_argument pending.
 bool ReadCount(napi_env env, napi_value value, const char* what, double* count) {
   if (!ReadNumber(env, value, what, count)) return false;
   if (!(*count >= 0 && *count <= kMaxSafeInteger && std::floor(*count) == *count)) {
     Throw(env, kInvalidArgument,
-          std::string(what) + " must be a whole number >= 0, got " + std::to_string(*count));
+          std::string(what) + " must be a whole number >= 0, got " + ShowNumber(*count));
     return false;
   }
   return true;

@@ -3,8 +3,9 @@
 // extern "C" calls of wasm/exports.cc.
 //
 //   const wasm = await loadTickcacheWasm();           // once per realm
-//   const core = wasm.createCoreCache('{"maxEntries":1000}');
+//   const core = wasm.createCoreCache('{"maxEntries":1000}', { trackRemovals: true });
 //   core.set('k', bytes, NaN, NaN, null, Date.now()); core.get('k', Date.now(), out);
+//   wasm.parseDuration('5m');                         // 300000
 //
 // Invariants:
 //   - Marshalling only: the core validates and decides; this file checks JS types (wrong
@@ -21,11 +22,12 @@
 //     value's byteOffset may be nonzero and its .buffer may hold other values' bytes.
 //   - A failed call throws an Error with `code` (the core's ErrorCodeName, "closed", or
 //     "invalid_argument") and changes nothing.
-//   - The same file runs in Node (the factory is loaded through createRequire) and in a
-//     browser bundle (dynamic import of the .cjs, which bundlers convert); a page without a
-//     bundler passes `factory` itself.
+//   - The same file runs in Node and in browsers, with no Node built-in anywhere: the factory
+//     is built for web and worker only (wasm/CMakeLists.txt), which Node runs as well (atob
+//     and crypto.getRandomValues are globals there), and it is loaded with a plain dynamic
+//     import that Node and bundlers both resolve. A page without a bundler loads the factory
+//     with a <script> tag (globalThis.createTickcacheModule) or passes `factory` itself.
 
-const FACTORY_FILE = './tickcache_wasm.cjs';
 const STATE_MISS = 0;
 const INITIAL_SCRATCH_BYTES = 64 * 1024;
 const POOL_BYTES = 8 * 1024;
@@ -53,20 +55,59 @@ function checkNumber(what, value) {
   if (typeof value !== 'number') throw typeError(what, 'a number', value);
 }
 
-function isNode() {
-  return typeof process === 'object' && process !== null && process.versions?.node != null;
+// A whole number in [0, 2^53): the counts touch() takes.
+function checkCount(what, value) {
+  checkNumber(what, value);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw codedError('invalid_argument', `${what} must be a whole number >= 0, got ${value}`);
+  }
+}
+
+function checkTypedArray(what, value, type, minLength, expected) {
+  if (!(value instanceof type) || value.length < minLength) {
+    throw typeError(what, expected, value);
+  }
+}
+
+const HOST_OPTION_FIELDS = ['trackRemovals', 'name'];
+
+// createCoreCache's second argument, checked as the native constructor checks it; returns
+// whether to track removals. A name is refused after the type checks: see PROTOCOL.md.
+function readHostOptions(hostOptions) {
+  if (hostOptions === undefined) return false;
+  if (typeof hostOptions !== 'object' || hostOptions === null || Array.isArray(hostOptions)) {
+    throw typeError('hostOptions', 'an object', hostOptions);
+  }
+  for (const field of Object.keys(hostOptions)) {
+    if (!HOST_OPTION_FIELDS.includes(field)) {
+      throw codedError('invalid_argument',
+                       `hostOptions.${field} is not a host option (trackRemovals, name)`);
+    }
+  }
+  const { trackRemovals, name } = hostOptions;
+  if (trackRemovals !== undefined && typeof trackRemovals !== 'boolean') {
+    throw typeError('hostOptions.trackRemovals', 'a boolean', trackRemovals);
+  }
+  if (name !== undefined) {
+    checkString('hostOptions.name', name);
+    if (name === '') throw codedError('invalid_argument', 'hostOptions.name must not be empty');
+    if (trackRemovals === true) {
+      throw codedError('invalid_argument',
+                       `hostOptions.trackRemovals cannot be combined with name "${name}": ` +
+                       'removal notices are drained by one JS realm, a named cache is shared');
+    }
+    throw codedError('unsupported',
+                     `named caches are native only (name "${name}"): a wasm module's memory ` +
+                     'belongs to one JS realm, so no other thread or worker could open it');
+  }
+  return trackRemovals === true;
 }
 
 async function loadFactory() {
-  if (isNode()) {
-    // A computed specifier keeps browser bundlers from trying to resolve node:module.
-    const nodeModule = 'node:' + 'module';
-    const { createRequire } = await import(/* webpackIgnore: true */ /* @vite-ignore */ nodeModule);
-    return createRequire(import.meta.url)(FACTORY_FILE);
-  }
   if (typeof globalThis.createTickcacheModule === 'function') {
     return globalThis.createTickcacheModule;  // loaded with a <script> tag
   }
+  // A literal specifier, so bundlers include the factory in the bundle.
   const loaded = await import('./tickcache_wasm.cjs');
   return loaded.default ?? loaded.createTickcacheModule ?? loaded;
 }
@@ -80,7 +121,8 @@ class WasmHost {
     this.scratchBytes = 0;
     this.scratchView = new Uint8Array(0);
     this.reserve(INITIAL_SCRATCH_BYTES);
-    this.timesPtr = this.malloc(3 * Float64Array.BYTES_PER_ELEMENT);  // malloc aligns to 8
+    // get/peek's [state, fresh, stale] and set's [ref, freshUntil, staleUntil, pending].
+    this.timesPtr = this.malloc(4 * Float64Array.BYTES_PER_ELEMENT);  // malloc aligns to 8
     this.pool = new ArrayBuffer(POOL_BYTES);
     this.poolUsed = 0;
   }
@@ -156,21 +198,31 @@ class WasmHost {
     return this.readString(this.module._tc_result_ptr(), this.module._tc_result_len());
   }
 
-  copyTimes(out) {
+  // Copies `count` doubles from timesPtr into out.
+  copyTimes(out, count = 3) {
     const at = this.timesPtr >>> 3;
     const heap = this.module.HEAPF64;
-    out[0] = heap[at];
-    out[1] = heap[at + 1];
-    out[2] = heap[at + 2];
+    for (let i = 0; i < count; i++) out[i] = heap[at + i];
   }
 
-  createCoreCache(optionsJson) {
+  createCoreCache(optionsJson, hostOptions) {
     checkString('optionsJson', optionsJson);
+    const trackRemovals = readHostOptions(hostOptions);
     const view = this.reserve(optionsJson.length * 3);
     const length = this.writeString(view, 0, optionsJson);
-    const id = this.module._tc_create(this.scratchPtr, length);
+    const id = this.module._tc_create(this.scratchPtr, length, trackRemovals ? 1 : 0);
     if (id < 0) throw this.lastError();
     return new CoreCache(this, id);
+  }
+
+  parseDuration(text) {
+    checkString('text', text);
+    const view = this.reserve(text.length * 3);
+    const length = this.writeString(view, 0, text);
+    if (this.module._tc_parse_duration(this.scratchPtr, length, this.timesPtr) < 0) {
+      throw this.lastError();
+    }
+    return this.module.HEAPF64[this.timesPtr >>> 3];
   }
 }
 
@@ -219,12 +271,17 @@ class CoreCache {
     return state;
   }
 
-  set(key, value, ttlMs, graceMs, tags, now) {
+  // With `out` (a Float64Array of 4 or more), fills [ref, freshUntilMs, staleUntilMs,
+  // pendingRemovals]: absolute ms, +Infinity for never.
+  set(key, value, ttlMs, graceMs, tags, now, out = undefined) {
     checkString('key', key);
     if (!(value instanceof Uint8Array)) throw typeError('value', 'a Uint8Array', value);
     checkNumber('ttlMs', ttlMs);
     checkNumber('graceMs', graceMs);
     checkNumber('now', now);
+    if (out !== undefined) {
+      checkTypedArray('out', out, Float64Array, 4, 'a Float64Array of at least 4 elements');
+    }
     let tagBytes = 0;
     if (tags != null) {
       if (!Array.isArray(tags)) throw typeError('tags', 'an array of strings or null', tags);
@@ -248,9 +305,11 @@ class CoreCache {
       }
     }
     const base = host.scratchPtr;
+    const outPtr = out === undefined ? 0 : host.timesPtr;
     const rc = host.module._tc_set(this.#id, base, keyLength, base + keyLength, value.length,
-                                   ttlMs, graceMs, base + tagsAt, end - tagsAt, now);
+                                   ttlMs, graceMs, base + tagsAt, end - tagsAt, now, outPtr);
     if (rc < 0) throw host.lastError();
+    if (out !== undefined) host.copyTimes(out, 4);
   }
 
   delete(key) {
@@ -261,6 +320,43 @@ class CoreCache {
     const rc = host.module._tc_delete(this.#id, host.scratchPtr, keyLength);
     if (rc < 0) throw host.lastError();
     return rc === 1;
+  }
+
+  // touch(refs, count, misses): hits a JS front answered itself (the first `count` refs, with
+  // the stale bit or'ed in for stale answers), then the misses it answered.
+  touch(refs, count, misses) {
+    checkTypedArray('refs', refs, Uint32Array, 0, 'a Uint32Array');
+    checkCount('count', count);
+    checkCount('misses', misses);
+    if (count > refs.length) {
+      throw codedError('invalid_argument',
+                       `count ${count} is more than the ${refs.length} refs given`);
+    }
+    const host = this.#host;
+    host.reserve(count * Uint32Array.BYTES_PER_ELEMENT);
+    // scratchPtr is malloc'ed, so 8-aligned; HEAPU32 is re-read after reserve may have grown
+    // memory.
+    if (count > 0) host.module.HEAPU32.set(refs.subarray(0, count), host.scratchPtr >>> 2);
+    this.#count(host.module._tc_touch(this.#id, host.scratchPtr, count, misses));
+  }
+
+  // drainRemovals(out): moves the oldest removal notices into out as [ref, cause, ...];
+  // returns how many pairs (at most out.length / 2).
+  drainRemovals(out) {
+    checkTypedArray('out', out, Uint32Array, 0, 'a Uint32Array');
+    const host = this.#host;
+    const pending = this.#count(host.module._tc_pending_removals(this.#id));
+    const room = Math.min(pending, Math.floor(out.length / 2));
+    if (room === 0) return 0;
+    host.reserve(room * 2 * Uint32Array.BYTES_PER_ELEMENT);
+    const pairs = this.#count(host.module._tc_drain_removals(this.#id, host.scratchPtr, room));
+    const at = host.scratchPtr >>> 2;
+    out.set(host.module.HEAPU32.subarray(at, at + pairs * 2));
+    return pairs;
+  }
+
+  pendingRemovals() {
+    return this.#count(this.#host.module._tc_pending_removals(this.#id));
   }
 
   // Shared by the three invalidations: `call` takes (id, ptr, len) and returns a count.
@@ -327,12 +423,17 @@ async function instantiate(options) {
   const create = factory ?? (await loadFactory());
   const module = await create(overrides);
   const host = new WasmHost(module);
-  return { module, createCoreCache: (optionsJson) => host.createCoreCache(optionsJson) };
+  return {
+    module,
+    createCoreCache: (optionsJson, hostOptions) => host.createCoreCache(optionsJson, hostOptions),
+    parseDuration: (text) => host.parseDuration(text),
+  };
 }
 
 // Instantiates the module. Without arguments, once per realm (later calls share it); with
 // `factory` (the createTickcacheModule function, for pages without a bundler) or Emscripten
-// Module overrides, a new instance each time. Resolves to { createCoreCache, module }.
+// Module overrides, a new instance each time. Resolves to
+// { createCoreCache, parseDuration, module }.
 export function loadTickcacheWasm(options = undefined) {
   if (options !== undefined) return instantiate(options);
   if (defaultLoading === null) {
@@ -348,9 +449,17 @@ export function loadTickcacheWasm(options = undefined) {
 
 // PROTOCOL.md's constructor, synchronous like the native one: needs the module loaded first
 // (`await loadTickcacheWasm()`), since instantiating WebAssembly is asynchronous in browsers.
-export function createCoreCache(optionsJson) {
+export function createCoreCache(optionsJson, hostOptions = undefined) {
   if (defaultHost === null) {
     throw codedError('not_loaded', 'call and await loadTickcacheWasm() before createCoreCache');
   }
-  return defaultHost.createCoreCache(optionsJson);
+  return defaultHost.createCoreCache(optionsJson, hostOptions);
+}
+
+// PROTOCOL.md's parseDuration, on the default module (loaded first, like createCoreCache).
+export function parseDuration(text) {
+  if (defaultHost === null) {
+    throw codedError('not_loaded', 'call and await loadTickcacheWasm() before parseDuration');
+  }
+  return defaultHost.parseDuration(text);
 }

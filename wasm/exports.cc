@@ -1,5 +1,6 @@
 // wasm/exports.cc: the WebAssembly module's C ABI, the wasm half of bindings/PROTOCOL.md's
-// CoreCache. wasm/core_cache.mjs calls these exports; nothing else should.
+// CoreCache (and of its module function parseDuration). wasm/core_cache.mjs calls these
+// exports; nothing else should.
 //
 // Why plain extern "C" and not embind: a call with a string argument costs ~90 ns this way
 // and ~285 ns through embind (DESIGN.md, "What the boundary costs").
@@ -18,11 +19,15 @@
 //     `now` argument; the core clamps, so time never steps back. The clock starts at 0 so a
 //     test's fake clock may begin anywhere at or after the epoch.
 //   - Single-threaded: the module is built without threads, so the globals need no lock.
+//   - A cache created with track_removals queues a (ref, cause) notice for every entry that
+//     leaves, from the core's listener (which only appends), until the glue drains it.
 #include <emscripten/emscripten.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -32,19 +37,59 @@
 
 #include "tickcache/cache.h"
 #include "tickcache/clock.h"
+#include "tickcache/config.h"
 #include "tickcache/host.h"
 #include "tickcache/status.h"
 
 namespace {
 
 using tickcache::Cache;
+using tickcache::EntryRef;
 using tickcache::ErrorCode;
 using tickcache::ManualClock;
+using tickcache::RemovalCause;
 using tickcache::Status;
 
+// The (ref, cause) notices of a cache created with track_removals, oldest first, for the JS
+// front to drain in batches. The same class as bindings/addon.cc's: the two hosts must drain
+// identically. Push runs inside the core's listener: it only appends.
+class RemovalQueue {
+ public:
+  void Push(EntryRef ref, RemovalCause cause) {
+    items_.push_back(ref);
+    items_.push_back(static_cast<uint32_t>(cause));
+  }
+
+  size_t Pending() const { return (items_.size() - head_) / 2; }
+
+  // Moves up to `max_pairs` of the oldest notices into out as [ref, cause, ...]; returns how
+  // many pairs it moved.
+  size_t Drain(uint32_t* out, size_t max_pairs) {
+    const size_t pairs = std::min(max_pairs, Pending());
+    std::copy_n(items_.begin() + static_cast<std::ptrdiff_t>(head_), pairs * 2, out);
+    head_ += pairs * 2;
+    if (head_ == items_.size()) {
+      items_.clear();
+      head_ = 0;
+    } else if (head_ > items_.size() / 2) {  // compacting only past half keeps Drain O(1) amortized
+      items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+    return pairs;
+  }
+
+ private:
+  std::vector<uint32_t> items_;  // ref, cause, ref, cause, ...
+  size_t head_ = 0;              // items_[head_] is the oldest undrained ref
+};
+
+// Member order matters: `cache` is declared last so it is destroyed first, while the queue its
+// listener writes to still lives. The queue is boxed so that its address survives g_caches
+// growing.
 struct CacheHandle {
-  std::unique_ptr<Cache> cache;  // null once closed
+  std::unique_ptr<RemovalQueue> removals;  // null unless track_removals
   std::shared_ptr<ManualClock> clock;
+  std::unique_ptr<Cache> cache;  // null once closed
 };
 
 std::vector<CacheHandle> g_caches;  // index = id
@@ -97,6 +142,23 @@ std::string_view Bytes(const char* data, size_t length) {
   return length == 0 ? std::string_view() : std::string_view(data, length);
 }
 
+// A number for a message, as JS prints the usual ones ("-1", "0.5"); "nan", "inf" otherwise.
+std::string ShowNumber(double number) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.15g", number);
+  return text;
+}
+
+// An absolute time as JS sees it: kNoExpiry ("never") is +Infinity.
+double TimeForHost(int64_t ms) {
+  return ms == tickcache::kNoExpiry ? INFINITY : static_cast<double>(ms);
+}
+
+size_t PendingRemovals(int id) {
+  const RemovalQueue* queue = g_caches[static_cast<size_t>(id)].removals.get();
+  return queue == nullptr ? 0 : queue->Pending();
+}
+
 // Writes [state, fresh, stale] and returns the state.
 int Report(const tickcache::Lookup& lookup, double* out_times) {
   tickcache::LookupToHost(lookup, out_times);
@@ -134,16 +196,25 @@ EMSCRIPTEN_KEEPALIVE size_t tc_result_len() { return g_result.size(); }
 
 // ---- lifetime ------------------------------------------------------------------------
 
-// Returns the new cache's id (>= 0), or -1.
-EMSCRIPTEN_KEEPALIVE int tc_create(const char* json, size_t json_len) {
+// Returns the new cache's id (>= 0), or -1. track_removals != 0: queue removal notices.
+EMSCRIPTEN_KEEPALIVE int tc_create(const char* json, size_t json_len, int track_removals) {
   tickcache::Result<tickcache::Options> parsed = tickcache::ParseOptionsJson(Bytes(json, json_len));
   if (!parsed.ok()) return Fail(parsed.status());
   tickcache::Options options = std::move(parsed).value();
-  auto clock = std::make_shared<ManualClock>(0);
-  options.clock = clock;
+  CacheHandle handle;
+  if (track_removals != 0) {
+    handle.removals = std::make_unique<RemovalQueue>();
+    RemovalQueue* queue = handle.removals.get();
+    options.on_removal = [queue](EntryRef ref, std::string_view, RemovalCause cause) {
+      queue->Push(ref, cause);
+    };
+  }
+  handle.clock = std::make_shared<ManualClock>(0);
+  options.clock = handle.clock;
   tickcache::Result<std::unique_ptr<Cache>> created = Cache::Create(std::move(options));
   if (!created.ok()) return Fail(created.status());
-  g_caches.push_back(CacheHandle{std::move(created).value(), std::move(clock)});
+  handle.cache = std::move(created).value();
+  g_caches.push_back(std::move(handle));
   return static_cast<int>(g_caches.size() - 1);
 }
 
@@ -152,7 +223,8 @@ EMSCRIPTEN_KEEPALIVE int tc_create(const char* json, size_t json_len) {
 EMSCRIPTEN_KEEPALIVE int tc_close(int id) {
   if (Find(id) == nullptr) return kFailed;
   CacheHandle& handle = g_caches[static_cast<size_t>(id)];
-  handle.cache.reset();
+  handle.cache.reset();  // first: its listener writes to the queue
+  handle.removals.reset();
   handle.clock.reset();
   return 0;
 }
@@ -183,10 +255,11 @@ EMSCRIPTEN_KEEPALIVE int tc_has(int id, const char* key, size_t key_len, double 
 // ---- writes --------------------------------------------------------------------------
 
 // ttl_ms / grace_ms: NaN for "not given". tags: length-prefixed records (see ParseTags).
-// Returns 0 or -1.
+// out_write: null, or 4 doubles to fill with [ref, fresh until, stale until, pending removals]
+// (absolute ms, +Infinity for never). Returns 0 or -1.
 EMSCRIPTEN_KEEPALIVE int tc_set(int id, const char* key, size_t key_len, const char* value,
                                 size_t value_len, double ttl_ms, double grace_ms, const char* tags,
-                                size_t tags_len, double now_ms) {
+                                size_t tags_len, double now_ms, double* out_write) {
   Cache* cache = FindAt(id, now_ms);
   if (cache == nullptr) return kFailed;
   tickcache::SetOptions options;
@@ -195,8 +268,17 @@ EMSCRIPTEN_KEEPALIVE int tc_set(int id, const char* key, size_t key_len, const c
   if (!ParseTags(tags, tags_len, &options.tags)) {
     return Fail("invalid_argument", "the tags buffer is not a sequence of length-prefixed strings");
   }
-  Status status = cache->Set(Bytes(key, key_len), Bytes(value, value_len), options);
-  return status.ok() ? 0 : Fail(status);
+  tickcache::WriteResult written;
+  Status status = cache->SetWithResult(Bytes(key, key_len), Bytes(value, value_len), options,
+                                       out_write == nullptr ? nullptr : &written);
+  if (!status.ok()) return Fail(status);
+  if (out_write != nullptr) {
+    out_write[0] = static_cast<double>(written.ref);
+    out_write[1] = TimeForHost(written.fresh_until_ms);
+    out_write[2] = TimeForHost(written.stale_until_ms);
+    out_write[3] = static_cast<double>(PendingRemovals(id));
+  }
+  return 0;
 }
 
 // Returns 1 if the key was there, 0 if not, -1 on failure.
@@ -204,6 +286,21 @@ EMSCRIPTEN_KEEPALIVE int tc_delete(int id, const char* key, size_t key_len) {
   Cache* cache = Find(id);
   if (cache == nullptr) return kFailed;
   return cache->Delete(Bytes(key, key_len)) ? 1 : 0;
+}
+
+// Reports hits a JS front answered itself (refs from tc_set's out_write, kStaleAnswer or'ed in
+// for stale ones), then `misses` it answered. The glue has checked that misses is a whole
+// number in [0, 2^53). Returns 0 or -1.
+EMSCRIPTEN_KEEPALIVE int tc_touch(int id, const EntryRef* refs, size_t count, double misses) {
+  Cache* cache = Find(id);
+  if (cache == nullptr) return kFailed;
+  if (!(misses >= 0 && misses <= 9007199254740991.0 && std::floor(misses) == misses)) {
+    return Fail("invalid_argument",
+                "misses must be a whole number >= 0, got " + ShowNumber(misses));
+  }
+  cache->Touch(refs, count);
+  cache->RecordMisses(static_cast<uint64_t>(misses));
+  return 0;
 }
 
 // Counts come back as doubles: exact up to 2^53, far beyond any cache's entry count.
@@ -239,6 +336,22 @@ EMSCRIPTEN_KEEPALIVE double tc_maintenance(int id, double now_ms) {
   return static_cast<double>(cache->RunMaintenance());
 }
 
+// ---- removal notices -----------------------------------------------------------------
+
+// How many notices wait (0 for a cache without track_removals), or -1.
+EMSCRIPTEN_KEEPALIVE double tc_pending_removals(int id) {
+  if (Find(id) == nullptr) return kFailed;
+  return static_cast<double>(PendingRemovals(id));
+}
+
+// Moves up to max_pairs of the oldest notices into out as [ref, cause, ...]; returns the
+// pairs moved, or -1.
+EMSCRIPTEN_KEEPALIVE double tc_drain_removals(int id, uint32_t* out, size_t max_pairs) {
+  if (Find(id) == nullptr) return kFailed;
+  RemovalQueue* queue = g_caches[static_cast<size_t>(id)].removals.get();
+  return queue == nullptr ? 0 : static_cast<double>(queue->Drain(out, max_pairs));
+}
+
 // ---- sizes and stats -----------------------------------------------------------------
 
 EMSCRIPTEN_KEEPALIVE double tc_entries(int id) {
@@ -258,6 +371,21 @@ EMSCRIPTEN_KEEPALIVE int tc_stats_json(int id) {
   Cache* cache = Find(id);
   if (cache == nullptr) return kFailed;
   g_result = cache->StatsJson();
+  return 0;
+}
+
+// ---- module functions ----------------------------------------------------------------
+
+// The core's ParseDuration into *out_ms ("never": +Infinity). Returns 0 or -1.
+EMSCRIPTEN_KEEPALIVE int tc_parse_duration(const char* text, size_t text_len, double* out_ms) {
+  std::string_view duration = Bytes(text, text_len);
+  if (duration == "never") {
+    *out_ms = INFINITY;
+    return 0;
+  }
+  tickcache::Result<int64_t> parsed = tickcache::ParseDuration(duration);
+  if (!parsed.ok()) return Fail(parsed.status());
+  *out_ms = static_cast<double>(parsed.value());
   return 0;
 }
 

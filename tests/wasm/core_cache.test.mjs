@@ -4,6 +4,8 @@
 // It loads the build's copy (build/wasm/wasm/, made by scripts/wasm-build.sh; another folder
 // through TICKCACHE_WASM_DIR). Time is a fake `now` passed to each call: nothing sleeps.
 // Every error case also checks that the call changed nothing and the cache still works.
+// Beyond the byte calls: the object-mode calls (set's out, touch, removal notices),
+// parseDuration, host options, and that the glue bundles for a browser and runs there.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -88,6 +90,42 @@ describe('loading', () => {
     assert.deepEqual([...cache.get('k', T0, out)], [1, 2]);  // a Uint8Array of the page's realm
     assert.deepEqual([...out], [FRESH, 1000, 1000]);
     cache.close();
+  });
+
+  test('the glue bundles for the browser (esbuild) and the bundle runs in a page-like realm', async () => {
+    const esbuild = await import('esbuild');
+    const entry = path.join(wasmDir, 'core_cache.mjs');
+    const common = { entryPoints: [entry], bundle: true, platform: 'browser', write: false,
+                     logLevel: 'silent' };
+    // The command PROTOCOL.md names; an unresolvable Node built-in would be an error here.
+    const esm = await esbuild.build({ ...common, format: 'esm' });
+    assert.deepEqual(esm.errors, []);
+    const text = esm.outputFiles[0].text;
+    assert.doesNotMatch(text, /require\(\s*["'](node:)?(fs|path|module|crypto)["']\s*\)/,
+                        'no Node built-in is left for a page to trip on');
+    // The same bundle as a classic script, run where there is no process and no require.
+    const iife = await esbuild.build({ ...common, format: 'iife', globalName: 'tickcacheGlue' });
+    const page = vm.createContext({ WebAssembly, TextDecoder, TextEncoder, atob, crypto,
+                                    performance, setTimeout, clearTimeout, console, Promise });
+    page.window = page;
+    page.self = page;
+    vm.runInContext(iife.outputFiles[0].text, page);
+    // Run as page code: its typed arrays are the page realm's, as the glue expects there.
+    const report = await vm.runInContext(`(async () => {
+      const loaded = await tickcacheGlue.loadTickcacheWasm();
+      const cache = loaded.createCoreCache('{"maxEntries": 4}', { trackRemovals: true });
+      const out = new Float64Array(3);
+      cache.set('k', Uint8Array.of(3, 4), 1000, 0, null, ${T0});
+      const value = [...cache.get('k', ${T0}, out)];
+      const deleted = cache.delete('k');
+      const pending = cache.pendingRemovals();
+      const hour = loaded.parseDuration('1h');
+      cache.close();
+      return JSON.stringify({ value, times: [...out], deleted, pending, hour });
+    })()`, page);
+    assert.deepEqual(JSON.parse(report),
+                     { value: [3, 4], times: [FRESH, 1000, 1000], deleted: true, pending: 1,
+                       hour: 3_600_000 });
   });
 
   test('createCoreCache works once the module is loaded', () => {
@@ -347,5 +385,292 @@ describe('bytes in, bytes out', () => {
     a.close();
     assert.deepEqual(b.get('k', T0, out), bytes(2));
     b.close();
+  });
+});
+
+// ---- object mode: set's out, touch, removal notices (PROTOCOL.md) ----------------------
+
+const DELETED = 0;
+const EVICTED = 1;
+const REJECTED = 2;
+const EXPIRED = 3;
+const INVALIDATED = 4;
+
+function tracked(options = {}) {
+  return wasm.createCoreCache(JSON.stringify({ maxEntries: 1000, policy: 'lru', ...options }),
+                              { trackRemovals: true });
+}
+
+// set with out: [ref, freshUntil, staleUntil, pending] as a plain array.
+function setOut(cache, key, ttl, grace, now, tags = null) {
+  const out = new Float64Array(4).fill(-1);
+  assert.equal(cache.set(key, utf8(key), ttl, grace, tags, now, out), undefined);
+  return [...out];
+}
+
+// Every pending notice as [[ref, cause], ...], through an out array of `room` elements.
+function drainAll(cache, room = 64) {
+  const out = new Uint32Array(room);
+  const pairs = [];
+  for (;;) {
+    const count = cache.drainRemovals(out);
+    for (let i = 0; i < count; i++) pairs.push([out[2 * i], out[2 * i + 1]]);
+    if (count < Math.floor(room / 2)) return pairs;
+  }
+}
+
+describe('object mode', () => {
+  test('set with out: the ref and absolute times that get reads back as remaining times', () => {
+    const cache = open({ maxEntries: 100, defaultTtl: '2s', defaultGrace: 100 });
+    const lookup = new Float64Array(3);
+    const [ref, freshUntil, staleUntil, pending] = setOut(cache, 'k', 1000, 500, T0);
+    assert.deepEqual([freshUntil, staleUntil, pending], [T0 + 1000, T0 + 1500, 0]);
+    assert.ok(Number.isInteger(ref) && ref >= 0 && ref < 2 ** 30, `a ref: ${ref}`);
+    for (const at of [T0, T0 + 250, T0 + 999]) {
+      cache.get('k', at, lookup);
+      assert.deepEqual([...lookup], [FRESH, freshUntil - at, staleUntil - at]);
+    }
+    cache.get('k', T0 + 1200, lookup);
+    assert.deepEqual([...lookup], [STALE, 0, staleUntil - (T0 + 1200)]);
+    const defaults = setOut(cache, 'defaults', NaN, NaN, T0 + 1200);
+    assert.deepEqual(defaults.slice(1), [T0 + 3200, T0 + 3300, 0]);
+    const forever = setOut(cache, 'forever', Infinity, 0, T0 + 1200);
+    assert.deepEqual(forever.slice(1), [Infinity, Infinity, 0]);
+    assert.equal(new Set([ref, defaults[0], forever[0]]).size, 3);
+    assert.equal(setOut(cache, 'k', 10, 0, T0 + 1200)[0], ref, 'a rewrite keeps its ref');
+    cache.set('plain', bytes(1), 100, 0, null, T0 + 1200, undefined);
+    assert.deepEqual(cache.get('plain', T0 + 1200, lookup), bytes(1));
+    cache.close();
+  });
+
+  test('touch moves an entry in LRU order and counts hits, stale hits and misses', () => {
+    const cache = tracked({ maxEntries: 3, shards: 1 });
+    const refs = {};
+    for (const key of ['a', 'b', 'c']) refs[key] = setOut(cache, key, 1000, 1000, T0)[0];
+    const before = JSON.parse(cache.statsJson());
+    assert.equal(cache.touch(Uint32Array.of(refs.a, refs.c), 1, 0), undefined);  // a only
+    assert.equal(setOut(cache, 'd', 1000, 1000, T0)[3], 1, 'set announces the eviction');
+    assert.deepEqual(drainAll(cache), [[refs.b, EVICTED]], 'b was the least recent, not a');
+    assert.equal(cache.has('a', T0), FRESH);
+    assert.equal(cache.has('b', T0), MISS);
+    cache.touch(Uint32Array.of(refs.c | 2 ** 30), 1, 0);  // a stale answer
+    cache.touch(new Uint32Array(0), 0, 4);
+    cache.touch(Uint32Array.of(0xffffffff, 12345), 2, 0);  // refs never given out: ignored
+    const after = JSON.parse(cache.statsJson());
+    assert.equal(after.hits - before.hits, 1);
+    assert.equal(after.staleHits - before.staleHits, 1);
+    assert.equal(after.misses - before.misses, 4);
+    setOut(cache, 'e', 1000, 1000, T0);
+    assert.deepEqual(drainAll(cache), [[refs.a, EVICTED]], 'c, touched last, stays');
+    cache.close();
+  });
+
+  test('removal notices: delete, tag, prefix, expiry, pattern, clear, in order', () => {
+    const cache = tracked({ shards: 1 });
+    const ref = (key, ttl = 60_000, tags = null) => setOut(cache, key, ttl, 0, T0, tags)[0];
+    const del = ref('del');
+    const tagged = ref('tagged', 60_000, ['t']);
+    const prefixed = ref('ns:one');
+    const short = ref('short', 10);
+    assert.equal(cache.pendingRemovals(), 0);
+    assert.equal(cache.delete('del'), true);
+    assert.equal(cache.delete('del'), false);
+    assert.equal(cache.invalidateTag('t'), 1);
+    assert.equal(cache.invalidatePrefix('ns'), 1);
+    assert.equal(cache.pendingRemovals(), 3);
+    assert.equal(cache.maintenance(T0 + 100), 1);
+    assert.deepEqual(drainAll(cache), [
+      [del, DELETED], [tagged, INVALIDATED], [prefixed, INVALIDATED], [short, EXPIRED],
+    ]);
+    const x = ref('x');
+    const y = ref('y');
+    const pattern = ref('p:1');
+    assert.equal(cache.invalidatePattern('p:*'), 1);
+    assert.equal(cache.clear(), 2);
+    const cleared = drainAll(cache);
+    assert.deepEqual(cleared[0], [pattern, INVALIDATED]);
+    const byRef = (l, r) => l[0] - r[0];
+    assert.deepEqual(cleared.slice(1).sort(byRef), [[x, INVALIDATED], [y, INVALIDATED]].sort(byRef));
+    assert.deepEqual(drainAll(cache), []);
+    cache.close();
+  });
+
+  test('admission rejections are noticed, each naming a ref a set returned', () => {
+    const cache = tracked({ maxEntries: 100, policy: 'w-tinylfu', shards: 1 });
+    const out = new Float64Array(3);
+    const live = new Map();  // ref -> key, exact because every set is followed by a drain
+    let rejected = 0;
+    const write = (key) => {
+      const [ref, , , pending] = setOut(cache, key, NaN, NaN, T0);
+      live.set(ref, key);
+      const notices = drainAll(cache);
+      assert.equal(notices.length, pending);
+      for (const [noticed, cause] of notices) {
+        assert.ok(live.has(noticed), `a notice names a live ref: ${noticed}`);
+        assert.equal(cache.has(live.get(noticed), T0), MISS);
+        live.delete(noticed);
+        if (cause === REJECTED) rejected++;
+      }
+    };
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 100; i++) {
+        if (cache.get(`hot:${i}`, T0, out) === null) write(`hot:${i}`);
+      }
+    }
+    for (let i = 0; i < 50; i++) write(`once:${i}`);
+    assert.ok(rejected > 0, 'some one-off keys were rejected');
+    assert.equal(rejected, JSON.parse(cache.statsJson()).rejections);
+    assert.equal(live.size, cache.entries());
+    cache.close();
+  });
+
+  test('a small out array drains part of the queue; the next call returns the rest', () => {
+    const cache = tracked();
+    const refs = [];
+    for (let i = 0; i < 5; i++) refs.push(setOut(cache, `k${i}`, NaN, NaN, T0)[0]);
+    for (let i = 0; i < 5; i++) cache.delete(`k${i}`);
+    assert.equal(cache.pendingRemovals(), 5);
+    const out = new Uint32Array(5).fill(7);
+    assert.equal(cache.drainRemovals(out), 2);
+    assert.deepEqual([...out], [refs[0], DELETED, refs[1], DELETED, 7]);
+    assert.equal(cache.drainRemovals(new Uint32Array(1)), 0);
+    assert.equal(cache.drainRemovals(out), 2);
+    assert.deepEqual([...out.subarray(0, 4)], [refs[2], DELETED, refs[3], DELETED]);
+    const last = new Uint32Array(64);
+    assert.equal(cache.drainRemovals(last), 1);
+    assert.deepEqual([...last.subarray(0, 2)], [refs[4], DELETED]);
+    assert.equal(cache.pendingRemovals(), 0);
+    cache.close();
+  });
+
+  test('without trackRemovals nothing is queued', () => {
+    for (const host of [undefined, {}, { trackRemovals: false }, { trackRemovals: undefined }]) {
+      const cache = wasm.createCoreCache('{"maxEntries": 2, "shards": 1, "policy": "lru"}', host);
+      setOut(cache, 'a', NaN, NaN, T0);
+      setOut(cache, 'b', NaN, NaN, T0);
+      assert.equal(setOut(cache, 'c', NaN, NaN, T0)[3], 0);
+      cache.delete('c');
+      assert.equal(cache.pendingRemovals(), 0);
+      assert.equal(cache.drainRemovals(new Uint32Array(8)), 0);
+      assert.equal(cache.entries(), 1);
+      cache.close();
+    }
+  });
+
+  test('touch of many refs and a large drain survive memory growth', () => {
+    const cache = tracked({ maxEntries: 50_000, shards: 1 });
+    const refs = new Uint32Array(40_000);
+    for (let i = 0; i < refs.length; i++) refs[i] = setOut(cache, `k${i}`, NaN, NaN, T0)[0];
+    cache.touch(refs, refs.length, 0);
+    assert.equal(JSON.parse(cache.statsJson()).hits, refs.length);
+    assert.equal(cache.clear(), refs.length);
+    const out = new Uint32Array(2 * refs.length + 2);
+    assert.equal(cache.drainRemovals(out), refs.length);
+    const drained = new Set();
+    for (let i = 0; i < refs.length; i++) {
+      assert.equal(out[2 * i + 1], INVALIDATED);
+      drained.add(out[2 * i]);
+    }
+    assert.deepEqual(drained, new Set(refs));
+    cache.close();
+  });
+});
+
+describe('parseDuration', () => {
+  test('the core\'s durations in ms, "never" is Infinity, bad text invalid_ttl', () => {
+    const UNIT = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+    const good = [['0', 0], ['1500', 1500], ['never', Infinity],
+                  ['2147483647s', 2147483647 * 1000]];
+    for (const [suffix, ms] of Object.entries(UNIT)) {
+      good.push([`7${suffix}`, 7 * ms], [`0${suffix}`, 0]);
+    }
+    for (const [text, ms] of good) {
+      assert.equal(wasm.parseDuration(text), ms, text);
+      assert.equal(glue.parseDuration(text), ms, `module-level ${text}`);
+    }
+    const bad = ['', 'ms', '5 m', ' 5s', '5s ', '-5s', '1.5s', '5y', '5S', 'Never', 'infinity',
+                 '2147483648s', '99999999999999999999', '5m30s'];
+    for (const text of bad) {
+      const error = throwsCode(() => wasm.parseDuration(text), 'invalid_ttl');
+      assert.ok(error.message.includes(`"${text}"`), `the message names the text: ${error.message}`);
+    }
+    for (const notText of [5, null, undefined, {}, ['5m']]) {
+      throwsCode(() => wasm.parseDuration(notText), 'invalid_argument');
+    }
+  });
+});
+
+describe('host options and object-mode arguments of the wrong type', () => {
+  test('host options: invalid_argument for wrong types, unsupported for a name', () => {
+    const json = '{"maxEntries": 10}';
+    const bad = ['track', null, 1, [], { trackRemovals: 'yes' }, { trackRemovals: 1 }, { name: 5 },
+                 { name: null }, { name: '' }, { trackRemoval: true },
+                 { name: 'n', trackRemovals: true }];
+    for (const host of bad) throwsCode(() => wasm.createCoreCache(json, host), 'invalid_argument');
+    const error = throwsCode(() => wasm.createCoreCache(json, { name: 'shared' }), 'unsupported');
+    assert.match(error.message, /"shared"/);
+    throwsCode(() => glue.createCoreCache(json, { name: 'shared', trackRemovals: false }),
+               'unsupported');
+    const cache = wasm.createCoreCache(json, { trackRemovals: true });
+    assert.equal(cache.entries(), 0, 'a cache made after the refusals works');
+    cache.close();
+  });
+
+  test('set(out), touch, drainRemovals: invalid_argument, nothing changed', () => {
+    const cache = tracked({ maxEntries: 3, shards: 1 });
+    const keep = setOut(cache, 'keep', 5000, 0, T0);
+    setOut(cache, 'other', 5000, 0, T0);
+    cache.delete('other');  // one notice waiting
+    const LATER = T0 + 3000;  // had a refused call reached the core, its clock would have moved
+    const v = bytes(1);
+    const cases = [
+      ['out a Float64Array(3)', () => cache.set('n', v, NaN, NaN, null, LATER, new Float64Array(3))],
+      ['out a Uint32Array(4)', () => cache.set('n', v, NaN, NaN, null, LATER, new Uint32Array(4))],
+      ['out an array', () => cache.set('n', v, NaN, NaN, null, LATER, [0, 0, 0, 0])],
+      ['out null', () => cache.set('n', v, NaN, NaN, null, LATER, null)],
+      ['refs an array', () => cache.touch([keep[0]], 1, 0)],
+      ['refs an Int32Array', () => cache.touch(Int32Array.of(keep[0]), 1, 0)],
+      ['refs missing', () => cache.touch(undefined, 0, 0)],
+      ['count past refs', () => cache.touch(Uint32Array.of(keep[0]), 2, 0)],
+      ['negative count', () => cache.touch(Uint32Array.of(keep[0]), -1, 0)],
+      ['fractional count', () => cache.touch(Uint32Array.of(keep[0]), 0.5, 0)],
+      ['NaN count', () => cache.touch(Uint32Array.of(keep[0]), NaN, 0)],
+      ['string count', () => cache.touch(Uint32Array.of(keep[0]), '1', 0)],
+      ['negative misses', () => cache.touch(Uint32Array.of(keep[0]), 1, -1)],
+      ['fractional misses', () => cache.touch(Uint32Array.of(keep[0]), 1, 1.5)],
+      ['Infinity misses', () => cache.touch(Uint32Array.of(keep[0]), 1, Infinity)],
+      ['missing misses', () => cache.touch(Uint32Array.of(keep[0]), 1)],
+      ['drain into an array', () => cache.drainRemovals([0, 0])],
+      ['drain into a Float64Array', () => cache.drainRemovals(new Float64Array(2))],
+      ['drain into nothing', () => cache.drainRemovals()],
+    ];
+    const stats = () => {
+      const s = JSON.parse(cache.statsJson());
+      return [s.hits, s.staleHits, s.misses, s.sets];
+    };
+    for (const [name, call] of cases) {
+      const before = [cache.entries(), cache.bytes(), cache.pendingRemovals(), ...stats()];
+      throwsCode(call, 'invalid_argument');
+      assert.deepEqual([cache.entries(), cache.bytes(), cache.pendingRemovals(), ...stats()],
+                       before, name);
+      const out = new Float64Array(3);
+      assert.deepEqual(cache.peek('keep', T0, out), utf8('keep'), `${name}: keep intact`);
+      assert.deepEqual([...out], [FRESH, 5000, 5000], `${name}: the clock did not move`);
+    }
+    cache.touch(Uint32Array.of(keep[0]), 1, 2);
+    const [hits, , misses] = stats();
+    assert.deepEqual([hits, misses], [1, 2]);
+    assert.equal(drainAll(cache).length, 1);
+    assert.equal(setOut(cache, 'new', 10, 0, T0)[1], T0 + 10);
+    cache.close();
+  });
+
+  test('touch, drainRemovals and pendingRemovals after close throw closed', () => {
+    const cache = tracked();
+    cache.close();
+    throwsCode(() => cache.touch(new Uint32Array(1), 1, 0), 'closed');
+    throwsCode(() => cache.drainRemovals(new Uint32Array(2)), 'closed');
+    throwsCode(() => cache.pendingRemovals(), 'closed');
+    throwsCode(() => cache.set('k', bytes(1), NaN, NaN, null, T0, new Float64Array(4)), 'closed');
   });
 });
