@@ -614,7 +614,9 @@ class CoreCache : public Napi::ObjectWrap<CoreCache> {
     return Napi::Boolean::New(env, cache->Delete(key.view()));
   }
 
-  // touch(refs, count, misses): the hits and misses a JS front answered itself.
+  // touch(refs, count, misses, hits?, staleHits?): the answers a JS front gave itself: hits
+  // it replays to the policy (refs), misses, and hits it kept out of its read buffer (counted
+  // only).
   Napi::Value Touch(const Napi::CallbackInfo& info) {
     napi_env env = info.Env();
     Cache* cache = Open(env);
@@ -622,10 +624,14 @@ class CoreCache : public Napi::ObjectWrap<CoreCache> {
     size_t length = 0;
     double count = 0;
     double misses = 0;
+    double hits = 0;
+    double stale_hits = 0;
     if (cache == nullptr ||
         !ReadTypedArray(env, info[0], napi_uint32_array, 0, "refs", "a Uint32Array", &refs,
                         &length) ||
-        !ReadCount(env, info[1], "count", &count) || !ReadCount(env, info[2], "misses", &misses)) {
+        !ReadCount(env, info[1], "count", &count) || !ReadCount(env, info[2], "misses", &misses) ||
+        (!IsUndefined(env, info[3]) && !ReadCount(env, info[3], "hits", &hits)) ||
+        (!IsUndefined(env, info[4]) && !ReadCount(env, info[4], "staleHits", &stale_hits))) {
       return Napi::Value();
     }
     if (count > static_cast<double>(length)) {
@@ -636,6 +642,9 @@ class CoreCache : public Napi::ObjectWrap<CoreCache> {
     }
     cache->Touch(refs, static_cast<size_t>(count));
     cache->RecordMisses(static_cast<uint64_t>(misses));
+    if (hits != 0 || stale_hits != 0) {
+      cache->RecordHits(static_cast<uint64_t>(hits), static_cast<uint64_t>(stale_hits));
+    }
     return info.Env().Undefined();
   }
 

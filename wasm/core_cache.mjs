@@ -322,12 +322,15 @@ class CoreCache {
     return rc === 1;
   }
 
-  // touch(refs, count, misses): hits a JS front answered itself (the first `count` refs, with
-  // the stale bit or'ed in for stale answers), then the misses it answered.
-  touch(refs, count, misses) {
+  // touch(refs, count, misses, hits?, staleHits?): what a JS front answered itself: hits it
+  // replays to the policy (the first `count` refs, the stale bit or'ed in for stale answers),
+  // misses, and hits it kept out of its read buffer (counted only).
+  touch(refs, count, misses, hits = 0, staleHits = 0) {
     checkTypedArray('refs', refs, Uint32Array, 0, 'a Uint32Array');
     checkCount('count', count);
     checkCount('misses', misses);
+    checkCount('hits', hits);
+    checkCount('staleHits', staleHits);
     if (count > refs.length) {
       throw codedError('invalid_argument',
                        `count ${count} is more than the ${refs.length} refs given`);
@@ -337,7 +340,7 @@ class CoreCache {
     // scratchPtr is malloc'ed, so 8-aligned; HEAPU32 is re-read after reserve may have grown
     // memory.
     if (count > 0) host.module.HEAPU32.set(refs.subarray(0, count), host.scratchPtr >>> 2);
-    this.#count(host.module._tc_touch(this.#id, host.scratchPtr, count, misses));
+    this.#count(host.module._tc_touch(this.#id, host.scratchPtr, count, misses, hits, staleHits));
   }
 
   // drainRemovals(out): moves the oldest removal notices into out as [ref, cause, ...];

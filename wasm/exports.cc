@@ -288,18 +288,25 @@ EMSCRIPTEN_KEEPALIVE int tc_delete(int id, const char* key, size_t key_len) {
   return cache->Delete(Bytes(key, key_len)) ? 1 : 0;
 }
 
-// Reports hits a JS front answered itself (refs from tc_set's out_write, kStaleAnswer or'ed in
-// for stale ones), then `misses` it answered. The glue has checked that misses is a whole
-// number in [0, 2^53). Returns 0 or -1.
-EMSCRIPTEN_KEEPALIVE int tc_touch(int id, const EntryRef* refs, size_t count, double misses) {
+// Reports what a JS front answered itself: hits it replays to the policy (refs from tc_set's
+// out_write, kStaleAnswer or'ed in for stale ones), misses, and hits it kept out of its read
+// buffer (counted only). The glue has checked that the counts are whole numbers in [0, 2^53).
+// Returns 0 or -1.
+EMSCRIPTEN_KEEPALIVE int tc_touch(int id, const EntryRef* refs, size_t count, double misses,
+                                  double hits, double stale_hits) {
   Cache* cache = Find(id);
   if (cache == nullptr) return kFailed;
-  if (!(misses >= 0 && misses <= 9007199254740991.0 && std::floor(misses) == misses)) {
-    return Fail("invalid_argument",
-                "misses must be a whole number >= 0, got " + ShowNumber(misses));
+  for (double counted : {misses, hits, stale_hits}) {
+    if (!(counted >= 0 && counted <= 9007199254740991.0 && std::floor(counted) == counted)) {
+      return Fail("invalid_argument",
+                  "touch counts must be whole numbers >= 0, got " + ShowNumber(counted));
+    }
   }
   cache->Touch(refs, count);
   cache->RecordMisses(static_cast<uint64_t>(misses));
+  if (hits != 0 || stale_hits != 0) {
+    cache->RecordHits(static_cast<uint64_t>(hits), static_cast<uint64_t>(stale_hits));
+  }
   return 0;
 }
 

@@ -365,9 +365,12 @@ test('touch moves an entry in LRU order and counts hits, stale hits and misses',
   cache.touch(Uint32Array.of(refs.c | 2 ** 30), 1, 0);  // a stale answer
   cache.touch(new Uint32Array(0), 0, 4);
   cache.touch(Uint32Array.of(0xffffffff, 12345), 2, 0);  // refs never given out: ignored
+  // Answers kept out of a read buffer: counted, not replayed (so no LRU move).
+  cache.touch(new Uint32Array(0), 0, 0, 3, 2);
+  cache.touch(new Uint32Array(0), 0, 0, undefined, undefined);
   const after = JSON.parse(cache.statsJson());
-  assert.equal(after.hits - before.hits, 1);
-  assert.equal(after.staleHits - before.staleHits, 1);
+  assert.equal(after.hits - before.hits, 1 + 3);
+  assert.equal(after.staleHits - before.staleHits, 1 + 2);
   assert.equal(after.misses - before.misses, 4);
   // c was touched last, so a (touched before d's set) is now the older of a and c.
   setOut(cache, 'e', 1000, 1000, T0);
@@ -538,6 +541,11 @@ test('bad arguments to set(out), touch and drainRemovals throw invalid_argument 
     ['fractional misses', () => cache.touch(Uint32Array.of(keep[0]), 1, 1.5)],
     ['Infinity misses', () => cache.touch(Uint32Array.of(keep[0]), 1, Infinity)],
     ['missing misses', () => cache.touch(Uint32Array.of(keep[0]), 1)],
+    ['negative hits', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, -1)],
+    ['fractional hits', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, 0.5)],
+    ['null hits', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, null)],
+    ['string staleHits', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, 0, '2')],
+    ['NaN staleHits', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, 0, NaN)],
     ['drain into an array', () => cache.drainRemovals([0, 0])],
     ['drain into a Float64Array', () => cache.drainRemovals(new Float64Array(2))],
     ['drain into nothing', () => cache.drainRemovals()],

@@ -456,9 +456,12 @@ describe('object mode', () => {
     cache.touch(Uint32Array.of(refs.c | 2 ** 30), 1, 0);  // a stale answer
     cache.touch(new Uint32Array(0), 0, 4);
     cache.touch(Uint32Array.of(0xffffffff, 12345), 2, 0);  // refs never given out: ignored
+    // Answers kept out of a read buffer: counted, not replayed (so no LRU move).
+    cache.touch(new Uint32Array(0), 0, 0, 3, 2);
+    cache.touch(new Uint32Array(0), 0, 0, undefined, undefined);
     const after = JSON.parse(cache.statsJson());
-    assert.equal(after.hits - before.hits, 1);
-    assert.equal(after.staleHits - before.staleHits, 1);
+    assert.equal(after.hits - before.hits, 1 + 3);
+    assert.equal(after.staleHits - before.staleHits, 1 + 2);
     assert.equal(after.misses - before.misses, 4);
     setOut(cache, 'e', 1000, 1000, T0);
     assert.deepEqual(drainAll(cache), [[refs.a, EVICTED]], 'c, touched last, stays');
@@ -640,6 +643,11 @@ describe('host options and object-mode arguments of the wrong type', () => {
       ['fractional misses', () => cache.touch(Uint32Array.of(keep[0]), 1, 1.5)],
       ['Infinity misses', () => cache.touch(Uint32Array.of(keep[0]), 1, Infinity)],
       ['missing misses', () => cache.touch(Uint32Array.of(keep[0]), 1)],
+      ['negative hits', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, -1)],
+      ['fractional hits', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, 0.5)],
+      ['null hits', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, null)],
+      ['string staleHits', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, 0, '2')],
+      ['NaN staleHits', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, 0, NaN)],
       ['drain into an array', () => cache.drainRemovals([0, 0])],
       ['drain into a Float64Array', () => cache.drainRemovals(new Float64Array(2))],
       ['drain into nothing', () => cache.drainRemovals()],
