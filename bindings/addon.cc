@@ -59,7 +59,7 @@ constexpr char kClosed[] = "closed";
 constexpr char kInvalidArgument[] = "invalid_argument";
 constexpr char kNameTaken[] = "name_taken";
 constexpr char kNotFound[] = "not_found";
-// Counts JS gives us (touch's misses) must be exact doubles.
+// Counts JS hands over (touch's) must be exact doubles.
 constexpr double kMaxSafeInteger = 9007199254740991.0;
 
 // Sets a pending Error with `code` (napi_throw_error defines the property itself). The
@@ -187,7 +187,7 @@ bool ReadBytes(napi_env env, napi_value value, const char* what, std::string_vie
   return true;
 }
 
-// A typed array of `type` with at least `min_length` elements, or false with invalid_argument
+// A typed array of type `wanted` with at least `min_length` elements, or false with invalid_argument
 // pending ("<what> must be <expected>, got ...").
 template <typename Element>
 bool ReadTypedArray(napi_env env, napi_value value, napi_typedarray_type wanted, size_t min_length,
