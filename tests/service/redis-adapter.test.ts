@@ -3,7 +3,6 @@
 // behaviour is checked on both (describe.each): the cluster runs keys through three nodes, so
 // what holds there holds across slots and nodes.
 
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Cluster, Redis } from 'ioredis';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
