@@ -28,7 +28,7 @@ printf '{\n  "type": "module"\n}\n' >dist/esm/package.json
 # wasm glue stays an external dynamic import (an ES module, loadable from CommonJS by import()).
 mkdir -p dist/cjs
 npx --no-install esbuild js/src/index.ts --bundle --platform=node --format=cjs --target=node20 \
-  --outfile=dist/cjs/index.cjs --external:../wasm/core_cache.mjs --log-level=warning \
+  --outfile=dist/cjs/index.cjs --packages=external --external:../wasm/core_cache.mjs --log-level=warning \
   --define:import.meta.url=__tickcacheModuleUrl \
   "--banner:js=const __tickcacheModuleUrl = require('node:url').pathToFileURL(__filename).href;"
 printf '{\n  "type": "commonjs"\n}\n' >dist/cjs/package.json

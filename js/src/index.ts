@@ -11,6 +11,9 @@ import { loadWasmBackend, wasmBackendIfLoaded } from './backend-wasm.js';
 import { makeCache, openNamed } from './factory.js';
 import type { OpenOptions } from './factory.js';
 import type { BackendInfo, BackendName, CacheOptions } from './types.js';
+import { createTieredCache as createTiered } from './tiered/create.js';
+import type { CreateTieredOptions } from './tiered/create.js';
+import type { TieredCache, Stored } from './tiered/tiered-cache.js';
 
 export type { Cache } from './cache.js';
 export type { OpenOptions } from './factory.js';
@@ -93,4 +96,24 @@ export async function openCache<V = unknown>(name: string, options: OpenOptions 
   const backend = await resolveBackend(options);
   const { backend: _ignored, ...rest } = options;
   return openNamed<V>(backend, name, rest, infoFor(backend));
+}
+
+// ---- the service layer: tiers, Redis, the bus -----------------------------------------------
+
+export { TieredCache } from './tiered/tiered-cache.js';
+export type { GetOrSetOptions, Loader, Stored, TieredCacheOptions } from './tiered/tiered-cache.js';
+export type { TieredStatsSnapshot, HealthReport } from './tiered/stats.js';
+export type { EventMap, EventTargets } from './tiered/events.js';
+export type { InvalidationBus, InvalidationMessage } from './tiered/bus.js';
+export { RedisBus } from './tiered/bus.js';
+export { RedisLoadLock } from './tiered/lock.js';
+export type { LoadLock, LockHandle } from './tiered/lock.js';
+export { RedisL2Adapter } from './l2/redis.js';
+export type { L2Adapter, L2Envelope } from './l2/adapter.js';
+export { L2Error } from './l2/errors.js';
+export type { CreateTieredOptions, TieredRedisOptions } from './tiered/create.js';
+
+/** A tiered cache: L1 on the best backend, with `redis` an L2, a load lock and the invalidation bus. */
+export function createTieredCache(options: Omit<CreateTieredOptions, 'createL1'> = {}): Promise<TieredCache> {
+  return createTiered({ ...options, createL1: (l1Options) => createCache<Stored>(l1Options) });
 }

@@ -4,8 +4,10 @@
 // never "the caller passed something wrong": bad arguments throw a TickcacheError with the
 // existing input codes (invalid_key, invalid_tags, value_too_large, ...) before any I/O. So a
 // circuit breaker in front of an adapter can count `instanceof L2Error` and nothing else, and
-// switch on `code` to tell a slow store from a missing one. The codes are to be merged into
-// ../errors.ts ERROR_CODES; until then they live here.
+// switch on `code` to tell a slow store from a missing one. It is a TickcacheError, so callers
+// that catch those see its code (one of ../errors.ts ERROR_CODES) too.
+
+import { TickcacheError } from '../errors.js';
 
 export const L2_ERROR_CODES = [
   'l2_timeout', // no answer within the adapter's timeout (the request may still land later)
@@ -15,15 +17,14 @@ export const L2_ERROR_CODES = [
 
 export type L2ErrorCode = (typeof L2_ERROR_CODES)[number];
 
-export class L2Error extends Error {
-  readonly code: L2ErrorCode;
+export class L2Error extends TickcacheError {
+  declare readonly code: L2ErrorCode;
   /** What the adapter was doing ("get", "set", "invalidateTags", ...). */
   readonly operation: string;
 
   constructor(code: L2ErrorCode, operation: string, message: string, options?: { cause?: unknown }) {
-    super(`${operation}: ${message}`, options);
+    super(code, `${operation}: ${message}`, options);
     this.name = 'L2Error';
-    this.code = code;
     this.operation = operation;
   }
 }

@@ -29,6 +29,8 @@ export interface TieredStatsSnapshot {
   l2: TierSnapshot & { breaker: string; breakerOpened: number; breakerClosed: number };
   loader: { calls: number; errors: number; timeouts: number; latency: LatencySummary };
   coalesced: number;
+  /** Invalidations the bus could not carry to the other instances. */
+  busErrors: number;
   backgroundRefreshes: number;
   /** Requests answered from a cache tier (fresh or graced) over all requests. */
   hitRate: number;

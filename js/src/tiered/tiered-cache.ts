@@ -22,6 +22,9 @@ import { ValueCodec } from '../serializer.js';
 import type { Duration, Serializer, SetOptions } from '../types.js';
 import { CircuitBreaker } from './breaker.js';
 import type { BreakerState } from './breaker.js';
+import type { InvalidationBus, InvalidationMessage } from './bus.js';
+import { checkEventMap, resolveEvent } from './events.js';
+import type { EventMap } from './events.js';
 import type { LoadLock, LockHandle } from './lock.js';
 import { TierCounters, prometheusText, tierSnapshot } from './stats.js';
 import type { HealthReport, TieredStatsSnapshot } from './stats.js';
@@ -49,6 +52,10 @@ export interface TieredCacheOptions {
   l1: Cache<Stored>;
   l2?: L2Adapter;
   lock?: LoadLock;
+  /** Carries this instance's invalidations to the others, and theirs to this L1. */
+  bus?: InvalidationBus;
+  /** Event name -> what it invalidates (events.ts); used by emit(). */
+  events?: EventMap;
   /** L2 values: the serializer of bytes mode (JSON by default). */
   serializer?: Serializer;
   /** Defaults for every getOrSet (per-call options win). */
@@ -63,6 +70,8 @@ export interface TieredCacheOptions {
   /** health(): below this hit rate the cache reports itself degraded. Default 0.8. */
   minHitRate?: number;
   clock?: () => number;
+  /** Run by close(), in order, after background work settled (what the factory opened). */
+  closers?: Array<() => Promise<void> | void>;
   /** Called with errors that were absorbed (L2 down, a background refresh that failed). */
   onError?: (error: unknown, context: string) => void;
 }
@@ -74,6 +83,7 @@ interface KeyBackoff {
 
 const DEFAULT_LOCK_TTL_MS = 10_000;
 const WAIT_FIRST_MS = 5;
+const LOCK_ACQUIRE_TIMEOUT_MS = 500;
 const WAIT_MAX_MS = 100;
 
 function hashBytes(bytes: Uint8Array): number {
@@ -117,6 +127,9 @@ export class TieredCache {
   readonly l1: Cache<Stored>;
   readonly l2: L2Adapter | undefined;
   private readonly lock: LoadLock | undefined;
+  readonly bus: InvalidationBus | undefined;
+  private readonly events: EventMap;
+  private busErrors = 0;
   private readonly codec: ValueCodec;
   private readonly breaker: CircuitBreaker;
   private readonly inflight = new Map<string, Promise<Stored>>();
@@ -137,6 +150,7 @@ export class TieredCache {
   private readonly background = new Set<Promise<unknown>>();
   private enabledFlag = true;
   private closed = false;
+  private readonly closers: Array<() => Promise<void> | void>;
 
   constructor(options: TieredCacheOptions) {
     if (typeof options !== 'object' || options === null || options.l1 === undefined) {
@@ -145,6 +159,9 @@ export class TieredCache {
     this.l1 = options.l1;
     this.l2 = options.l2;
     this.lock = options.lock;
+    this.bus = options.bus;
+    this.events = checkEventMap(options.events ?? {});
+    this.bus?.onMessage((message) => this.applyRemote(message));
     this.codec = new ValueCodec(options.serializer);
     this.now = options.clock ?? Date.now;
     this.defaults = options.defaults ?? {};
@@ -154,11 +171,12 @@ export class TieredCache {
     this.backoffMaxMs = options.retryBackoff?.maxMs ?? 60_000;
     this.minHitRate = options.minHitRate ?? 0.8;
     this.onError = options.onError ?? (() => {});
+    this.closers = options.closers ?? [];
     this.breaker = new CircuitBreaker('l2', {
       failureThreshold: options.breaker?.failureThreshold ?? 5,
       openMs: options.breaker?.openMs ?? 1000,
       // Only the store's own failures count: a bad argument says nothing about L2's health.
-      isFailure: (error) => !(error instanceof TickcacheError),
+      isFailure: (error) => !(error instanceof TickcacheError) || error.code.startsWith('l2_'),
     });
   }
 
@@ -233,13 +251,13 @@ export class TieredCache {
     await this.store(key, value, options);
   }
 
-  /** Removes keys from L1 and L2. */
+  /** Removes keys from L1 and L2, and from every other instance's L1 (the bus). */
   async delete(keys: string | readonly string[]): Promise<number> {
     this.checkOpen();
-    const list = typeof keys === 'string' ? [keys] : keys;
+    const list = typeof keys === 'string' ? [keys] : [...keys];
     let removed = 0;
     for (const key of list) if (this.l1.delete(key)) removed++;
-    await this.l2Call('delete', (l2) => l2.delete(list));
+    await Promise.all([this.l2Call('delete', (l2) => l2.delete(list)), this.publish({ kind: 'keys', values: list })]);
     return removed;
   }
 
@@ -247,29 +265,52 @@ export class TieredCache {
     this.checkOpen();
     let removed = 0;
     for (const tag of tags) removed += this.l1.invalidateTag(tag);
-    if (tags.length > 0) await this.l2Call('invalidateTags', (l2) => l2.invalidateTags(tags));
+    if (tags.length > 0) {
+      await Promise.all([
+        this.l2Call('invalidateTags', (l2) => l2.invalidateTags(tags)),
+        this.publish({ kind: 'tags', values: [...tags] }),
+      ]);
+    }
     return removed;
   }
 
   async invalidatePrefix(prefix: string): Promise<number> {
     this.checkOpen();
     const removed = this.l1.invalidatePrefix(prefix);
-    await this.l2Call('invalidatePrefix', (l2) => l2.invalidatePrefix(prefix));
+    await Promise.all([
+      this.l2Call('invalidatePrefix', (l2) => l2.invalidatePrefix(prefix)),
+      this.publish({ kind: 'prefixes', values: [prefix] }),
+    ]);
     return removed;
   }
 
   async invalidatePattern(pattern: string): Promise<number> {
     this.checkOpen();
     const removed = this.l1.invalidatePattern(pattern);
-    await this.l2Call('invalidatePattern', (l2) => l2.invalidatePattern(pattern));
+    await Promise.all([
+      this.l2Call('invalidatePattern', (l2) => l2.invalidatePattern(pattern)),
+      this.publish({ kind: 'patterns', values: [pattern] }),
+    ]);
     return removed;
   }
 
   async clear(): Promise<number> {
     this.checkOpen();
     const removed = this.l1.clear();
-    await this.l2Call('clear', (l2) => l2.clear());
+    await Promise.all([this.l2Call('clear', (l2) => l2.clear()), this.publish({ kind: 'clear', values: [] })]);
     return removed;
+  }
+
+  /** Invalidates what the configuration maps `event` to, in every tier and instance. */
+  async emit(event: string, data: Record<string, unknown> = {}): Promise<{ removed: number }> {
+    this.checkOpen();
+    const targets = resolveEvent(this.events, event, data);
+    let removed = 0;
+    if (targets.keys.length > 0) removed += await this.delete(targets.keys);
+    if (targets.tags.length > 0) removed += await this.invalidateTags(targets.tags);
+    for (const prefix of targets.prefixes) removed += await this.invalidatePrefix(prefix);
+    for (const pattern of targets.patterns) removed += await this.invalidatePattern(pattern);
+    return { removed };
   }
 
   /** Loads `keys` that are not cached yet, at most `concurrency` at a time. */
@@ -322,6 +363,7 @@ export class TieredCache {
         latency: this.counters.loader.latency.summary(),
       },
       coalesced: this.coalesced,
+      busErrors: this.busErrors,
       backgroundRefreshes: this.backgroundRefreshes,
       hitRate: requests === 0 ? 0 : answered / requests,
       requests,
@@ -353,6 +395,53 @@ export class TieredCache {
     if (this.closed) return;
     this.closed = true;
     await this.idle();
+    for (const close of this.closers) {
+      try {
+        await close();
+      } catch (error) {
+        this.onError(error, 'close');
+      }
+    }
+  }
+
+  // ---- the bus ---------------------------------------------------------------------------
+
+  /** Another instance invalidated: drop the same from L1 (L2 is shared: it did that already). */
+  private applyRemote(message: InvalidationMessage): void {
+    if (this.closed) return;
+    try {
+      switch (message.kind) {
+        case 'keys':
+          for (const key of message.values) this.l1.delete(key);
+          break;
+        case 'tags':
+          for (const tag of message.values) this.l1.invalidateTag(tag);
+          break;
+        case 'prefixes':
+          for (const prefix of message.values) this.l1.invalidatePrefix(prefix);
+          break;
+        case 'patterns':
+          for (const pattern of message.values) this.l1.invalidatePattern(pattern);
+          break;
+        case 'clear':
+          this.l1.clear();
+          break;
+      }
+    } catch (error) {
+      this.counters.l1.errors++;
+      this.onError(error, `apply ${message.kind} from the bus`);
+    }
+  }
+
+  private async publish(message: InvalidationMessage): Promise<void> {
+    if (this.bus === undefined) return;
+    try {
+      await this.bus.publish(message);
+    } catch (error) {
+      // The others keep their L1 copies until their TTL: the cost of a bus that is down.
+      this.busErrors++;
+      this.onError(error, `bus publish ${message.kind}`);
+    }
   }
 
   // ---- loading -----------------------------------------------------------------------------
@@ -391,7 +480,11 @@ export class TieredCache {
       let wait = WAIT_FIRST_MS;
       for (;;) {
         try {
-          handle = await this.lock.acquire(key, this.lockTtlMs);
+          const acquiring = this.lock.acquire(key, this.lockTtlMs);
+          handle = await withTimeout(acquiring, LOCK_ACQUIRE_TIMEOUT_MS, () => {
+            // A late grant expires by itself; nobody will release it.
+            throw new TickcacheError('l2_timeout', `lock for ${JSON.stringify(key)} not granted in time`);
+          });
         } catch (error) {
           this.onError(error, `lock ${key}`);
           break; // no lock service: load without it (at worst one load per instance)
