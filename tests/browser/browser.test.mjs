@@ -10,6 +10,7 @@
 // with TICKCACHE_CHROMIUM.
 
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { readFile, readdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { builtinModules } from 'node:module';
@@ -39,13 +40,16 @@ const CHROMIUM_ARGS = [
 const PAGE_TIMEOUT_MS = 60_000;
 
 const INDEX_HTML = `<!doctype html>
-<html><head><meta charset="utf-8"><title>tickcache browser test</title></head>
+<html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>tickcache browser test</title></head>
 <body><script type="module" src="/page.js"></script></body></html>
 `;
 
 const state = { outdir: '', bundleError: null, bundleText: '', inputs: [], server: null, browser: null };
 
 before(async () => {
+  for (const needed of ['dist/esm/browser.js', 'dist/wasm/core_cache.mjs']) {
+    assert.ok(existsSync(path.join(ROOT, needed)), `${needed} is missing: run scripts/test-package.sh`);
+  }
   state.outdir = await mkdtemp(path.join(tmpdir(), 'tickcache-browser-'));
   try {
     const result = await build({
@@ -135,6 +139,9 @@ test('in headless Chromium: wasm backend, TTL on a fake clock, both value modes,
   const page = await state.browser.newPage();
   const pageErrors = [];
   page.on('pageerror', (error) => pageErrors.push(String(error?.message ?? error)));
+  page.on('response', (response) => {
+    if (response.status() >= 400) pageErrors.push(`HTTP ${response.status()} for ${response.url()}`);
+  });
   page.on('console', (message) => {
     if (message.type() === 'error') pageErrors.push(message.text());
   });

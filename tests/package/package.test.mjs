@@ -10,7 +10,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -117,7 +117,11 @@ function exportTargets(node) {
 
 const temp = { root: '', tarball: '', packedFiles: [], consumer: '', fallback: '', installMode: '' };
 
-async function installProject(name) {
+// Node TypeScript users have @types/node (the tiered layer's types reach ioredis's, which need
+// it); the repo's pinned version is in the npm cache, so this stays offline.
+const TYPES_NODE = `@types/node@${JSON.parse(readFileSync(path.join(ROOT, 'node_modules/@types/node/package.json'), 'utf8')).version}`;
+
+async function installProject(name, extraPackages = []) {
   const project = path.join(temp.root, name);
   await mkdir(project);
   // "type": "module": a .ts consumer is ESM under NodeNext, a .cts one is CommonJS.
@@ -125,7 +129,7 @@ async function installProject(name) {
     path.join(project, 'package.json'),
     JSON.stringify({ name: `tickcache-${name}`, version: '1.0.0', private: true, type: 'module' }, null, 2),
   );
-  const common = ['install', '--no-audit', '--no-fund', '--no-package-lock', temp.tarball];
+  const common = ['install', '--no-audit', '--no-fund', '--no-package-lock', temp.tarball, ...extraPackages];
   let result = await run('npm', [...common, '--offline'], { cwd: project });
   temp.installMode = '--offline';
   if (result.status !== 0) {
@@ -146,7 +150,7 @@ before(async () => {
   const [summary] = JSON.parse(packed.stdout);
   temp.tarball = path.join(temp.root, summary.filename);
   temp.packedFiles = summary.files.map((f) => f.path);
-  temp.consumer = await installProject('consumer');
+  temp.consumer = await installProject('consumer', [TYPES_NODE]);
   temp.fallback = await installProject('fallback');
   // The fallback project is a user whose addon cannot load: the file is gone.
   await rm(path.join(temp.fallback, 'node_modules/tickcache', ADDON_IN_PACKAGE));
@@ -265,47 +269,94 @@ console.log(backend);
 `,
 };
 
-describe('TypeScript: the packed types, read by tsc (strict, NodeNext)', () => {
-  test('ESM (.ts) and CommonJS (.cts) consumers compile; deliberate type errors are reported', async () => {
-    const dir = path.join(temp.consumer, 'ts');
-    await mkdir(dir);
-    const expected = [];
-    for (const [name, text] of Object.entries(TS_SOURCES)) {
-      await writeFile(path.join(dir, name), text.trimStart());
-      text.trimStart().split('\n').forEach((line, index) => {
-        const mark = /\/\/ expect (TS\d+)/.exec(line);
-        if (mark) expected.push(`${name}:${index + 1}:${mark[1]}`);
-      });
-    }
-    const tsconfig = {
-      compilerOptions: {
-        target: 'ES2022',
-        module: 'NodeNext',
-        moduleResolution: 'NodeNext',
-        strict: true,
-        noEmit: true,
-        // No skipLibCheck: the packed declarations must type-check too.
-        skipLibCheck: false,
-        types: [],
-        lib: ['ES2022', 'DOM'],
-      },
-      files: Object.keys(TS_SOURCES),
-    };
-    await writeFile(path.join(dir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
-    const result = await run(REPO_TSC, ['-p', 'tsconfig.json', '--pretty', 'false', '--listFiles'], { cwd: dir });
-    const output = result.stdout + result.stderr;
+// A browser app's sources: bundler resolution with the "browser" condition, DOM lib, no Node types.
+const BROWSER_TS_SOURCES = {
+  'browser-consumer.ts': `
+import { createCache, nativeLoadError } from 'tickcache';
+import type { Cache } from 'tickcache';
 
-    const reported = [...output.matchAll(/^(.+?)\((\d+),\d+\): error (TS\d+):/gm)].map(
-      (m) => `${path.basename(m[1])}:${m[2]}:${m[3]}`,
-    );
-    assert.deepEqual(reported.sort(), expected.sort(), `tsc reported other errors than expected:\n${output}`);
-    assert.notEqual(result.status, 0, 'tsc must fail on the deliberate errors');
+const cache: Cache<number[]> = await createCache<number[]>({ maxEntries: 10, defaultTtl: '1m' });
+cache.set('ticks', [1, 2, 3]);
+const why: string = nativeLoadError();
+document.title = String(cache.get('ticks')?.length) + why;
+`,
+  'browser-type-error.ts': `
+import { createCache } from 'tickcache';
+
+const cache = await createCache<number[]>({ maxEntries: 10 });
+cache.set('ticks', 'not an array'); // expect TS2345
+`,
+};
+
+/**
+ * Writes `sources` and a strict noEmit tsconfig into `dir`, runs the repo's tsc there and returns
+ * the errors it reported ("file:line:TSnnnn"), the ones the `// expect` marks ask for, and the
+ * declaration files it read.
+ */
+async function typecheck(dir, sources, compilerOptions) {
+  await mkdir(dir);
+  const expected = [];
+  for (const [name, text] of Object.entries(sources)) {
+    await writeFile(path.join(dir, name), text.trimStart());
+    text.trimStart().split('\n').forEach((line, index) => {
+      const mark = /\/\/ expect (TS\d+)/.exec(line);
+      if (mark) expected.push(`${name}:${index + 1}:${mark[1]}`);
+    });
+  }
+  const tsconfig = {
+    compilerOptions: {
+      target: 'ES2022',
+      strict: true,
+      noEmit: true,
+      // No skipLibCheck: the packed declarations must type-check too.
+      skipLibCheck: false,
+      ...compilerOptions,
+    },
+    files: Object.keys(sources),
+  };
+  await writeFile(path.join(dir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
+  const result = await run(REPO_TSC, ['-p', 'tsconfig.json', '--pretty', 'false', '--listFiles'], { cwd: dir });
+  const output = result.stdout + result.stderr;
+  const reported = [...output.matchAll(/^(.+?)\((\d+),\d+\): error (TS\d+):/gm)].map(
+    (m) => `${path.basename(m[1])}:${m[2]}:${m[3]}`,
+  );
+  const installed = path.join(realpathSync(temp.consumer), 'node_modules/tickcache');
+  const read = output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith(`${installed}/`))
+    .map((line) => line.slice(installed.length + 1));
+  return { status: result.status, output, reported: reported.sort(), expected: expected.sort(), read };
+}
+
+describe('TypeScript: the packed types, read by the repo\'s tsc (strict, no skipLibCheck)', () => {
+  test('NodeNext: ESM (.ts) and CommonJS (.cts) consumers compile; deliberate type errors are reported', async () => {
+    const r = await typecheck(path.join(temp.consumer, 'ts-node'), TS_SOURCES, {
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      types: ['node'],
+      lib: ['ES2022'],
+    });
+    assert.deepEqual(r.reported, r.expected, `tsc reported other errors than expected:\n${r.output}`);
+    assert.notEqual(r.status, 0, 'tsc must fail on the deliberate errors');
     // The ESM files read the "import" declarations and the .cts files the "require" ones.
-    const listed = output.split('\n').map((l) => l.trim());
-    const installed = path.join(realpathSync(temp.consumer), 'node_modules/tickcache');
     for (const decl of ['dist/esm/index.d.ts', 'dist/cjs/index.d.cts']) {
-      assert.ok(listed.includes(path.join(installed, decl)), `tsc did not read ${decl}:\n${output}`);
+      assert.ok(r.read.includes(decl), `tsc did not read ${decl}; it read:\n${r.read.join('\n')}`);
     }
+  });
+
+  test('bundler + "browser" condition: a web app compiles without @types/node and reads browser.d.ts', async () => {
+    const r = await typecheck(path.join(temp.consumer, 'ts-browser'), BROWSER_TS_SOURCES, {
+      module: 'ESNext',
+      moduleResolution: 'Bundler',
+      customConditions: ['browser'],
+      types: [],
+      lib: ['ES2022', 'DOM'],
+    });
+    assert.deepEqual(r.reported, r.expected, `tsc reported other errors than expected:\n${r.output}`);
+    assert.notEqual(r.status, 0, 'tsc must fail on the deliberate error');
+    assert.ok(r.read.includes('dist/esm/browser.d.ts'), `tsc did not read browser.d.ts; it read:\n${r.read.join('\n')}`);
+    assert.ok(!r.read.includes('dist/esm/index.d.ts'), 'the browser consumer got the Node entry\'s types');
   });
 });
 
