@@ -133,6 +133,9 @@ export class TieredCache {
   private readonly codec: ValueCodec;
   private readonly breaker: CircuitBreaker;
   private readonly inflight = new Map<string, Promise<Stored>>();
+  // Where each in-flight load's value came from, so callers that joined it report the same
+  // source as the caller that started it (warm() counts loaded vs cached by it).
+  private readonly inflightSource = new Map<Promise<Stored>, () => 'l2' | 'loader'>();
   private readonly backoff = new Map<string, KeyBackoff>();
   private readonly now: () => number;
   private readonly defaults: GetOrSetOptions;
@@ -229,7 +232,9 @@ export class TieredCache {
     const running = this.inflight.get(key);
     if (running !== undefined) {
       this.coalesced++;
-      return { ...((await running) as Stored<V>), source: 'loader' };
+      const sourceOf = this.inflightSource.get(running);
+      const stored = (await running) as Stored<V>;
+      return { ...stored, source: sourceOf?.() ?? 'loader' };
     }
     const loaded = this.startLoad(key, loader, merged, undefined);
     return { ...((await loaded.result) as Stored<V>), source: loaded.source() };
@@ -454,6 +459,8 @@ export class TieredCache {
     skipL2 = false,
   ): { result: Promise<Stored>; source: () => 'l2' | 'loader' } {
     let source: 'l2' | 'loader' = 'loader';
+    // Set when another instance's load answered us through L2 while we waited for its lock.
+    const fromOtherInstance = { l2: false };
     const result = (async (): Promise<Stored> => {
       if (!skipL2) {
         const fromL2 = await this.readL2(key);
@@ -465,15 +472,25 @@ export class TieredCache {
           stale ??= fromL2.stored;
         }
       }
-      return this.loadWithLock(key, loader, options, stale);
+      const stored = await this.loadWithLock(key, loader, options, stale, fromOtherInstance);
+      if (fromOtherInstance.l2) source = 'l2';
+      return stored;
     })().finally(() => {
       if (this.inflight.get(key) === result) this.inflight.delete(key);
+      this.inflightSource.delete(result);
     });
     this.inflight.set(key, result);
+    this.inflightSource.set(result, () => source);
     return { result, source: () => source };
   }
 
-  private async loadWithLock<V>(key: string, loader: Loader<V>, options: GetOrSetOptions, stale: Stored | undefined): Promise<Stored> {
+  private async loadWithLock<V>(
+    key: string,
+    loader: Loader<V>,
+    options: GetOrSetOptions,
+    stale: Stored | undefined,
+    fromOtherInstance: { l2: boolean } = { l2: false },
+  ): Promise<Stored> {
     let handle: LockHandle | undefined;
     if (this.lock !== undefined && this.breaker.state === 'closed') {
       const deadline = this.now() + this.lockTtlMs;
@@ -494,7 +511,10 @@ export class TieredCache {
         await sleep(wait);
         wait = Math.min(WAIT_MAX_MS, wait * 2);
         const fromL2 = await this.readL2(key);
-        if (fromL2?.fresh) return fromL2.stored;
+        if (fromL2?.fresh) {
+          fromOtherInstance.l2 = true;
+          return fromL2.stored;
+        }
         if (this.now() > deadline + this.lockTtlMs) break;
       }
     }
@@ -502,7 +522,10 @@ export class TieredCache {
       if (handle !== undefined) {
         // The holder before us may have finished between our L2 read and our lock.
         const fromL2 = await this.readL2(key);
-        if (fromL2?.fresh) return fromL2.stored;
+        if (fromL2?.fresh) {
+          fromOtherInstance.l2 = true;
+          return fromL2.stored;
+        }
       }
       return await this.loadAndStore(key, loader, options, stale);
     } finally {

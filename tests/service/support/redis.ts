@@ -45,6 +45,15 @@ function untrack(child: ChildProcess): void {
   if (child.pid !== undefined) tellReaper(`- pid ${child.pid}`);
 }
 
+/**
+ * Registers a child process of a test (not only redis-servers: also the Node instances of the
+ * multi-process tests) with the reaper, so it is killed if this process dies before stopping it.
+ */
+export function guardChildProcess(child: ChildProcess): void {
+  track(child);
+  child.once('exit', () => untrack(child));
+}
+
 function makeTempDir(label: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), `tickcache-${label}-`));
   tellReaper(`+ dir ${dir}`);
