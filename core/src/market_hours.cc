@@ -218,6 +218,11 @@ class TimeZoneParser {
     if (!Consume(',')) return Fail("expected ',' and the end of daylight time");
     if (!ParseDateRule(&zone.dst_end_)) return Fail(rule_problem_);
     if (!AtEnd()) return Fail("unexpected text after the end rule");
+    zone.changes_.reserve(TimeZoneRule::kLastTabledYear - TimeZoneRule::kFirstTabledYear + 1);
+    for (int64_t year = TimeZoneRule::kFirstTabledYear; year <= TimeZoneRule::kLastTabledYear;
+         ++year) {
+      zone.changes_.push_back(zone.ComputeChanges(year));
+    }
     return zone;
   }
 
@@ -365,13 +370,22 @@ int64_t TimeZoneRule::RuleDay(int64_t year, const DateRule& rule) {
   return day;
 }
 
+TimeZoneRule::YearChanges TimeZoneRule::ComputeChanges(int64_t year) const {
+  return {RuleDay(year, dst_start_) * kSecondsPerDay + dst_start_.time_seconds - std_offset_,
+          RuleDay(year, dst_end_) * kSecondsPerDay + dst_end_.time_seconds - dst_offset_};
+}
+
+TimeZoneRule::YearChanges TimeZoneRule::ChangesOf(int64_t year) const {
+  if (year >= kFirstTabledYear && year <= kLastTabledYear) {
+    return changes_[static_cast<size_t>(year - kFirstTabledYear)];
+  }
+  return ComputeChanges(year);
+}
+
 int32_t TimeZoneRule::UtcOffsetSeconds(int64_t utc_seconds) const {
   if (!has_dst_) return std_offset_;
   const int64_t year = CivilFromDays(FloorDiv(utc_seconds + std_offset_, kSecondsPerDay)).year;
-  const int64_t start =
-      RuleDay(year, dst_start_) * kSecondsPerDay + dst_start_.time_seconds - std_offset_;
-  const int64_t end =
-      RuleDay(year, dst_end_) * kSecondsPerDay + dst_end_.time_seconds - dst_offset_;
+  const auto [start, end] = ChangesOf(year);
   const bool dst = start < end ? (utc_seconds >= start && utc_seconds < end)
                                : (utc_seconds < end || utc_seconds >= start);  // southern
   return dst ? dst_offset_ : std_offset_;

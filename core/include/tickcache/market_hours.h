@@ -84,15 +84,27 @@ class TimeZoneRule {
   };
   friend class TimeZoneParser;
 
+  // The UTC instants (seconds) daylight time starts and ends in one year.
+  struct YearChanges {
+    int64_t dst_start;
+    int64_t dst_end;
+  };
+  static constexpr int64_t kFirstTabledYear = 1970;
+  static constexpr int64_t kLastTabledYear = 2199;
+
   // The day (since 1970-01-01) that `rule` names in `year`.
   static int64_t RuleDay(int64_t year, const DateRule& rule);
+  YearChanges ComputeChanges(int64_t year) const;
+  // From the table for tabled years: the rule arithmetic is most of what a query costs.
+  YearChanges ChangesOf(int64_t year) const;
 
   std::string text_;
   int32_t std_offset_ = 0;  // seconds east of UTC
   int32_t dst_offset_ = 0;
   bool has_dst_ = false;
-  DateRule dst_start_;  // in local standard time
-  DateRule dst_end_;    // in local daylight time
+  DateRule dst_start_;                // in local standard time
+  DateRule dst_end_;                  // in local daylight time
+  std::vector<YearChanges> changes_;  // [year - kFirstTabledYear], when has_dst_
 };
 
 // What a calendar is built from. The named presets are built from this too.
