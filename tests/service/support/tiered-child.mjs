@@ -64,6 +64,8 @@ function status() {
   return {
     pid: process.pid,
     loaderCalls,
+    l2Ready: tiered.l2.client.status === 'ready',
+    breaker: tiered.breakerState,
     bus: {
       connected: bus.connected,
       received: bus.received,
