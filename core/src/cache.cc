@@ -132,23 +132,20 @@ class ShardedCache final : public Cache {
 
   Status SetWithResult(std::string_view key, std::string_view value, const SetOptions& options,
                        WriteResult* result) override {
-    EntryWrite write;
-    std::vector<std::string> tags;
-    int64_t now = Now();
-    Status status = Resolve(key, value, options, now, &write, &tags);
+    return Write(key, value, options, /*only_if_absent=*/false, result, nullptr);
+  }
+
+  Result<bool> Add(std::string_view key, std::string_view value,
+                   const SetOptions& options) override {
+    return AddWithResult(key, value, options, nullptr);
+  }
+
+  Result<bool> AddWithResult(std::string_view key, std::string_view value,
+                             const SetOptions& options, WriteResult* result) override {
+    bool written = false;
+    Status status = Write(key, value, options, /*only_if_absent=*/true, result, &written);
     if (!status.ok()) return status;
-    uint32_t index = ShardIndex(write.hash);
-    SlotId slot = kNoSlot;
-    {
-      MutexLock lock(shards_[index].mutex);
-      status = shards_[index].shard->Set(write, now, &slot);
-    }
-    if (status.ok() && result != nullptr) {
-      result->ref = (index << kRefSlotBits) | slot;
-      result->fresh_until_ms = write.fresh_until_ms >= kNeverMs ? kNoExpiry : write.fresh_until_ms;
-      result->stale_until_ms = write.stale_until_ms >= kNeverMs ? kNoExpiry : write.stale_until_ms;
-    }
-    return status;
+    return written;
   }
 
   void Touch(const EntryRef* refs, size_t count) override {
@@ -381,6 +378,32 @@ class ShardedCache final : public Cache {
       }
     }
     return Status::Ok();
+  }
+
+  // Set and Add: one resolution, one shard call. *written (if given) says whether an Add found
+  // the key free; result is filled only for a write that happened.
+  Status Write(std::string_view key, std::string_view value, const SetOptions& options,
+               bool only_if_absent, WriteResult* result, bool* written) {
+    EntryWrite write;
+    std::vector<std::string> tags;
+    int64_t now = Now();
+    Status status = Resolve(key, value, options, now, &write, &tags);
+    if (!status.ok()) return status;
+    write.only_if_absent = only_if_absent;
+    uint32_t index = ShardIndex(write.hash);
+    SlotId slot = kNoSlot;
+    {
+      MutexLock lock(shards_[index].mutex);
+      status = shards_[index].shard->Set(write, now, &slot);
+    }
+    if (!status.ok() || slot == kNoSlot) return status;
+    if (written != nullptr) *written = true;
+    if (result != nullptr) {
+      result->ref = (index << kRefSlotBits) | slot;
+      result->fresh_until_ms = write.fresh_until_ms >= kNeverMs ? kNoExpiry : write.fresh_until_ms;
+      result->stale_until_ms = write.stale_until_ms >= kNeverMs ? kNoExpiry : write.stale_until_ms;
+    }
+    return status;
   }
 
   // Validates a write and fills in its times and tags: explicit options first, then the

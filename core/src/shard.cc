@@ -84,6 +84,11 @@ class Shard final : public ShardBase {
     StoredMeta meta{w.fresh_until_ms, w.stale_until_ms, w.tags};
     SlotId s = Find(w.key, w.hash);
     if (s != kNoSlot) {
+      // Only the replace path pays for Add's check; an entry past its grace counts as absent.
+      if (w.only_if_absent && now < slots_.StaleUntil(s)) {
+        if (slot_out != nullptr) *slot_out = kNoSlot;
+        return Status::Ok();
+      }
       int64_t old_weight = Weight(s);
       uint64_t old_charge = Charge(s);
       Result<StoreHandle> handle = store_->Replace(slots_[s].data, w.key, w.value, meta);

@@ -38,6 +38,8 @@ struct EntryWrite {
   int64_t fresh_until_ms = 0;  // absolute; kNeverMs for no expiry
   int64_t stale_until_ms = 0;
   const std::vector<std::string>* tags = nullptr;  // deduplicated, validated
+  // Add: a live entry of the key (fresh, or stale within its grace) stays as it is.
+  bool only_if_absent = false;
 };
 
 // One live entry, as snapshots see it.
@@ -69,7 +71,8 @@ class ShardBase {
   virtual Lookup Peek(std::string_view key, uint64_t hash, int64_t now,
                       std::string* value) const = 0;
   // On success, *slot (if given) is where the entry went (it may already have been evicted
-  // again by admission; the removal listener then said so).
+  // again by admission; the removal listener then said so), or kNoSlot when
+  // write.only_if_absent found a live entry and wrote nothing (Add passes a slot to learn it).
   virtual Status Set(const EntryWrite& write, int64_t now, SlotId* slot) = 0;
   virtual void Touch(SlotId slot, bool stale) = 0;
   virtual bool Delete(std::string_view key, uint64_t hash) = 0;

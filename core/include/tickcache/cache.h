@@ -149,6 +149,17 @@ class Cache {
   // Set, telling where the entry went and the absolute times it got. Null `result`: as Set.
   virtual Status SetWithResult(std::string_view key, std::string_view value,
                                const SetOptions& options, WriteResult* result) = 0;
+  // Stores `key` only if it holds no live entry (fresh, or stale within its grace): true when
+  // it wrote, false when a live entry kept the key (then nothing changed, the stats included).
+  // An entry past its grace counts as absent and is replaced. The check and the write happen
+  // under one shard lock, so of any number of concurrent Adds of an absent key exactly one
+  // returns true: a lock entry for callers sharing the cache. Validation, errors and TTL
+  // resolution are Set's, checked before the key is looked at; a write counts in Stats::sets.
+  virtual Result<bool> Add(std::string_view key, std::string_view value,
+                           const SetOptions& options) = 0;
+  // Add, telling where a written entry went and its times (untouched when Add returns false).
+  virtual Result<bool> AddWithResult(std::string_view key, std::string_view value,
+                                     const SetOptions& options, WriteResult* result) = 0;
   virtual bool Delete(std::string_view key) = 0;
   // Reports hits a host answered without asking (refs from WriteResult, kStaleAnswer or'ed in
   // for stale ones): the policy and the stats see them as if Get had been called.
