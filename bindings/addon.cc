@@ -457,6 +457,7 @@ class CoreCache : public Napi::ObjectWrap<CoreCache> {
                            InstanceMethod<&CoreCache::Peek>("peek"),
                            InstanceMethod<&CoreCache::Has>("has"),
                            InstanceMethod<&CoreCache::Set>("set"),
+                           InstanceMethod<&CoreCache::Add>("add"),
                            InstanceMethod<&CoreCache::Delete>("delete"),
                            InstanceMethod<&CoreCache::Touch>("touch"),
                            InstanceMethod<&CoreCache::DrainRemovals>("drainRemovals"),
@@ -567,7 +568,13 @@ class CoreCache : public Napi::ObjectWrap<CoreCache> {
 
   // set(key, value, ttlMs, graceMs, tags, now, out?): with `out`, fills [ref, freshUntilMs,
   // staleUntilMs, pendingRemovals] (absolute ms, +Infinity for never).
-  Napi::Value Set(const Napi::CallbackInfo& info) {
+  Napi::Value Set(const Napi::CallbackInfo& info) { return Write(info, /*only_if_absent=*/false); }
+
+  // add(key, value, ttlMs, graceMs, tags, now, out?): Cache::Add, true when it wrote (then `out`
+  // is filled as set fills it), false when a live entry kept the key (`out` untouched).
+  Napi::Value Add(const Napi::CallbackInfo& info) { return Write(info, /*only_if_absent=*/true); }
+
+  Napi::Value Write(const Napi::CallbackInfo& info, bool only_if_absent) {
     napi_env env = info.Env();
     Cache* cache = Open(env);
     Utf8Arg key;
@@ -591,19 +598,30 @@ class CoreCache : public Napi::ObjectWrap<CoreCache> {
     options.grace_ms = tickcache::DurationFromHost(grace_ms);
     SetNow(now_ms);
     tickcache::WriteResult written;
-    Status status =
-        cache->SetWithResult(key.view(), value, options, out == nullptr ? nullptr : &written);
-    if (!status.ok()) {
-      Throw(env, status);
-      return Napi::Value();
+    tickcache::WriteResult* result = out == nullptr ? nullptr : &written;
+    bool wrote = true;
+    if (only_if_absent) {
+      tickcache::Result<bool> added = cache->AddWithResult(key.view(), value, options, result);
+      if (!added.ok()) {
+        Throw(env, added.status());
+        return Napi::Value();
+      }
+      wrote = added.value();
+    } else {
+      Status status = cache->SetWithResult(key.view(), value, options, result);
+      if (!status.ok()) {
+        Throw(env, status);
+        return Napi::Value();
+      }
     }
-    if (out != nullptr) {
+    if (out != nullptr && wrote) {
       out[0] = static_cast<double>(written.ref);
       out[1] = TimeForHost(written.fresh_until_ms);
       out[2] = TimeForHost(written.stale_until_ms);
       out[3] = static_cast<double>(PendingCount());
     }
-    return info.Env().Undefined();
+    if (!only_if_absent) return info.Env().Undefined();
+    return Napi::Boolean::New(env, wrote);
   }
 
   Napi::Value Delete(const Napi::CallbackInfo& info) {

@@ -3,7 +3,7 @@
 //
 // It checks the marshalling, not the cache: every call once, the numbers that cross the
 // boundary (states, remaining times, absolute times, refs, Infinity, counts), the object-mode
-// calls (set's `out`, touch, removal notices), parseDuration, every error `code` the host
+// calls (set's and add's `out`, touch, removal notices), add's true/false, parseDuration, every error `code` the host
 // produces, that a failed call changes nothing, and that the addon loads in a worker_thread.
 // Time is a fake `now` passed to each call; nothing sleeps. Cache behaviour itself is the
 // GoogleTest suite's job (tests/core); named caches shared by workers are registry.test.cjs's.
@@ -242,6 +242,7 @@ test('every call after close throws code closed, close included', () => {
     peek: () => cache.peek('k', T0, out),
     has: () => cache.has('k', T0),
     set: () => cache.set('k', bytes('v'), NaN, NaN, null, T0),
+    add: () => cache.add('k', bytes('v'), NaN, NaN, null, T0),
     delete: () => cache.delete('k'),
     touch: () => cache.touch(new Uint32Array(1), 1, 0),
     drainRemovals: () => cache.drainRemovals(new Uint32Array(2)),
@@ -568,4 +569,79 @@ test('bad arguments to set(out), touch and drainRemovals throw invalid_argument 
   assert.deepEqual([hits, misses], [1, 2]);
   assert.equal(drainAll(cache).length, 1);
   assert.equal(setOut(cache, 'new', 10, 0, T0)[1], T0 + 10);
+});
+
+test('add writes only when no live entry holds the key: fresh and stale keep it, expired does not', () => {
+  const cache = newCache({ defaultTtl: '2s', defaultGrace: 100 });
+  const sets = () => JSON.parse(cache.statsJson()).sets;
+  assert.equal(cache.add('lock', bytes('first'), 1000, 500, null, T0), true);
+  assert.deepEqual(lookup(cache, 'lock', T0), [1, 1000, 1500, 'first']);
+  assert.equal(sets(), 1, 'a written add counts as a set');
+  // Fresh, then stale to its last ms: false, and value and times stay the first add's.
+  for (const at of [T0, T0 + 999, T0 + 1000, T0 + 1499]) {
+    assert.equal(cache.add('lock', bytes('later'), 60_000, 0, ['t'], at), false, `at +${at - T0}`);
+    assert.deepEqual(lookup(cache, 'lock', at, 'peek'), at < T0 + 1000
+      ? [1, T0 + 1000 - at, T0 + 1500 - at, 'first']
+      : [2, 0, T0 + 1500 - at, 'first'], `at +${at - T0}`);
+  }
+  assert.equal(sets(), 1, 'a refused add is not a set');
+  assert.equal(cache.invalidateTag('t'), 0, 'a refused add brought no tags');
+  // At its stale time the entry is gone: the add replaces it.
+  assert.equal(cache.add('lock', bytes('second'), 1000, 0, null, T0 + 1500), true);
+  assert.deepEqual(lookup(cache, 'lock', T0 + 1500, 'peek'), [1, 1000, 1000, 'second']);
+  assert.equal(sets(), 2);
+  // NaN takes the defaults, as for set; a deleted key is absent again.
+  assert.equal(cache.add('defaults', bytes('d'), NaN, NaN, null, T0), true);
+  assert.deepEqual(lookup(cache, 'defaults', T0, 'peek'), [1, 2000, 2100, 'd']);
+  assert.equal(cache.delete('lock'), true);
+  assert.equal(cache.add('lock', bytes('third'), Infinity, 0, null, T0 + 1600), true);
+  assert.deepEqual(lookup(cache, 'lock', T0 + 1600), [1, Infinity, Infinity, 'third']);
+});
+
+test('add with out fills it as set does when it writes and leaves it untouched when it does not', () => {
+  const cache = tracked({ maxEntries: 2, shards: 1 });
+  const out = new Float64Array(4).fill(-1);
+  assert.equal(cache.add('a', bytes('a'), 1000, 500, null, T0, out), true);
+  const [ref, freshUntil, staleUntil, pending] = out;
+  assert.deepEqual([freshUntil, staleUntil, pending], [T0 + 1000, T0 + 1500, 0]);
+  assert.ok(Number.isInteger(ref) && ref >= 0 && ref < 2 ** 30, `a ref: ${ref}`);
+  assert.equal(setOut(cache, 'a', 1000, 500, T0)[0], ref, 'set of the key finds the ref add gave');
+  out.fill(-1);
+  assert.equal(cache.add('a', bytes('again'), 10, 0, null, T0 + 10, out), false);
+  assert.deepEqual([...out], [-1, -1, -1, -1], 'a refused add writes nothing into out');
+  assert.equal(cache.add('a', bytes('u'), 10, 0, null, T0 + 10, undefined), false);
+  // A written add that evicts reports the notice, as set does.
+  assert.equal(cache.add('b', bytes('b'), 1000, 0, null, T0 + 10, out), true);
+  assert.equal(cache.add('c', bytes('c'), 1000, 0, null, T0 + 10, out), true);
+  assert.equal(out[3], 1, 'one notice waits');
+  assert.deepEqual(drainAll(cache), [[ref, 1]], 'the oldest entry (a) was evicted');
+});
+
+test('add refuses what set refuses, with the same code, whether or not the key is held', () => {
+  const cache = newCache();
+  cache.set('held', bytes('kept'), 5000, 0, null, T0);
+  const v = bytes('v');
+  const LATER = T0 + 3000;
+  const cases = [
+    ['number key', (k) => cache.add(42, v, NaN, NaN, null, LATER), 'invalid_argument'],
+    ['empty key', () => cache.add('', v, NaN, NaN, null, T0), 'empty_key'],
+    ['oversized key', () => cache.add('k'.repeat(MAX_KEY_BYTES + 1), v, NaN, NaN, null, T0), 'key_too_large'],
+    ['oversized value', (k) => cache.add(k, new Uint8Array(MAX_VALUE_BYTES + 1), NaN, NaN, null, T0), 'value_too_large'],
+    ['string value', (k) => cache.add(k, 'text', NaN, NaN, null, LATER), 'invalid_argument'],
+    ['negative ttl', (k) => cache.add(k, v, -1, NaN, null, T0), 'invalid_ttl'],
+    ['negative grace', (k) => cache.add(k, v, 1000, -5, null, T0), 'invalid_ttl'],
+    ['string ttl', (k) => cache.add(k, v, '5m', NaN, null, LATER), 'invalid_argument'],
+    ['non-string tag', (k) => cache.add(k, v, NaN, NaN, ['red', 7], LATER), 'invalid_argument'],
+    ['NaN now', (k) => cache.add(k, v, NaN, NaN, null, NaN), 'invalid_argument'],
+    ['short out', (k) => cache.add(k, v, NaN, NaN, null, LATER, new Float64Array(3)), 'invalid_argument'],
+  ];
+  for (const key of ['absent', 'held']) {
+    for (const [name, call, code] of cases) {
+      const before = [cache.entries(), cache.bytes(), cache.statsJson()];
+      assertCode(() => call(key), code, `${name} (${key})`);
+      assert.deepEqual([cache.entries(), cache.bytes(), cache.statsJson()], before, `${name} (${key}): unchanged`);
+      assert.deepEqual(lookup(cache, 'held', T0, 'peek'), [1, 5000, 5000, 'kept'], `${name}: held intact`);
+    }
+  }
+  assert.equal(cache.add('absent', v, NaN, NaN, null, T0), true, 'the cache still works');
 });

@@ -3,9 +3,10 @@
 //
 // What it pins down: a cache created with { name } is one set of entries for every thread of
 // the process that opens it (two workers and the main thread writing and reading at once);
-// a live name cannot be taken twice, from any thread; an unknown name is not_found; close()
-// detaches one handle only; the name dies with the last handle, whether that handle was
-// closed, finalized when its worker exited, or garbage-collected. Threads are started
+// add is atomic across threads (four workers adding one key: exactly one true); a live name
+// cannot be taken twice, from any thread; an unknown name is not_found; close() detaches one
+// handle only; the name dies with the last handle, whether that handle was closed, finalized
+// when its worker exited, or garbage-collected. Threads are started
 // together with Atomics (no sleeps); every wait has a timeout so a bug fails, never hangs.
 'use strict';
 
@@ -129,6 +130,61 @@ test('two workers and the main thread write and read one named cache concurrentl
   assert.equal(stats.sets, 3 * WRITES, 'every thread wrote to the same cache');
   main.close();
   assertCode(() => openCoreCache(name), 'not_found', 'the workers closed, then main: the name is gone');
+});
+
+test('add is atomic across worker_threads: of 4 workers adding one key, exactly one wins', async () => {
+  const name = freshName('add-race');
+  const main = new CoreCache(optionsJson, { name });
+  const WORKERS = 4;
+  const ROUNDS = 5000;
+  // [0] workers ready, [1] go
+  const sync = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
+  // Every worker adds one shared key ROUNDS times, and each round's own key once: the four
+  // race for 'the-lock' all along, and for every 'lock:<round>' at about the same moment.
+  const workerSource = `
+    const { id, name, rounds, t0, sync: shared } = workerData;
+    const sync = new Int32Array(shared);
+    const cache = addon.openCoreCache(name);
+    const me = Buffer.from('worker ' + id);
+    Atomics.add(sync, 0, 1);
+    Atomics.notify(sync, 0);
+    if (Atomics.wait(sync, 1, 0, ${WAIT_MS}) === 'timed-out') throw new Error('no go');
+    let oneLockWins = 0;
+    const roundsWon = [];
+    for (let i = 0; i < rounds; i++) {
+      if (cache.add('the-lock', me, 60000, 0, null, t0)) oneLockWins++;
+      if (cache.add('lock:' + i, me, 60000, 0, null, t0)) roundsWon.push(i);
+    }
+    parentPort.postMessage({ id, oneLockWins, roundsWon });
+    cache.close();
+  `;
+  const done = [];
+  for (let id = 1; id <= WORKERS; id++) {
+    done.push(runWorker(workerSource, { id, name, rounds: ROUNDS, t0: T0, sync: sync.buffer }));
+  }
+  while (Atomics.load(sync, 0) < WORKERS) {
+    assert.notEqual(Atomics.wait(sync, 0, Atomics.load(sync, 0), WAIT_MS), 'timed-out', 'workers never got ready');
+  }
+  Atomics.store(sync, 1, 1);
+  Atomics.notify(sync, 1);
+  const results = (await Promise.all(done)).map((messages) => messages[0]);
+
+  const oneLockWinners = results.filter((r) => r.oneLockWins > 0);
+  assert.equal(results.reduce((sum, r) => sum + r.oneLockWins, 0), 1, 'one true among 4 x 5000 adds of one key');
+  assert.equal(valueOf(main, 'the-lock'), `worker ${oneLockWinners[0].id}`, 'the value is the winner\'s');
+  const winnerOf = new Map();
+  for (const { id, roundsWon } of results) {
+    for (const round of roundsWon) {
+      assert.ok(!winnerOf.has(round), `round ${round} won by workers ${winnerOf.get(round)} and ${id}`);
+      winnerOf.set(round, id);
+    }
+  }
+  assert.equal(winnerOf.size, ROUNDS, 'every round had a winner');
+  for (let round = 0; round < ROUNDS; round++) {
+    assert.equal(valueOf(main, `lock:${round}`), `worker ${winnerOf.get(round)}`, `lock:${round}`);
+  }
+  assert.equal(JSON.parse(main.statsJson()).sets, ROUNDS + 1, 'only the winning adds wrote');
+  main.close();
 });
 
 test('a live name cannot be taken twice, from this thread or a worker', async () => {
