@@ -5,6 +5,7 @@
 //   const wasm = await loadTickcacheWasm();           // once per realm
 //   const core = wasm.createCoreCache('{"maxEntries":1000}', { trackRemovals: true });
 //   core.set('k', bytes, NaN, NaN, null, Date.now()); core.get('k', Date.now(), out);
+//   core.add('lock', bytes, 30000, 0, null, Date.now());  // true: written; false: held
 //   wasm.parseDuration('5m');                         // 300000
 //
 // Invariants:
@@ -274,6 +275,22 @@ class CoreCache {
   // With `out` (a Float64Array of 4 or more), fills [ref, freshUntilMs, staleUntilMs,
   // pendingRemovals]: absolute ms, +Infinity for never.
   set(key, value, ttlMs, graceMs, tags, now, out = undefined) {
+    this.#write(this.#host.module._tc_set, key, value, ttlMs, graceMs, tags, now, out);
+    if (out !== undefined) this.#host.copyTimes(out, 4);
+  }
+
+  // Cache::Add: true when it wrote (then `out`, if given, is filled as set fills it), false when
+  // a live entry kept the key (`out` untouched).
+  add(key, value, ttlMs, graceMs, tags, now, out = undefined) {
+    const wrote =
+      this.#write(this.#host.module._tc_add, key, value, ttlMs, graceMs, tags, now, out) === 1;
+    if (wrote && out !== undefined) this.#host.copyTimes(out, 4);
+    return wrote;
+  }
+
+  // Shared by set and add: `call` is _tc_set or _tc_add; returns what it returned (0, or 1 for
+  // an add that wrote), the times for `out` left at host.timesPtr.
+  #write(call, key, value, ttlMs, graceMs, tags, now, out) {
     checkString('key', key);
     if (!(value instanceof Uint8Array)) throw typeError('value', 'a Uint8Array', value);
     checkNumber('ttlMs', ttlMs);
@@ -306,10 +323,10 @@ class CoreCache {
     }
     const base = host.scratchPtr;
     const outPtr = out === undefined ? 0 : host.timesPtr;
-    const rc = host.module._tc_set(this.#id, base, keyLength, base + keyLength, value.length,
-                                   ttlMs, graceMs, base + tagsAt, end - tagsAt, now, outPtr);
+    const rc = call(this.#id, base, keyLength, base + keyLength, value.length, ttlMs, graceMs,
+                    base + tagsAt, end - tagsAt, now, outPtr);
     if (rc < 0) throw host.lastError();
-    if (out !== undefined) host.copyTimes(out, 4);
+    return rc;
   }
 
   delete(key) {

@@ -180,6 +180,38 @@ bool ParseTags(const char* data, size_t length, std::vector<std::string>* tags) 
   return true;
 }
 
+// tc_set and tc_add: 1 written, 0 kept by a live entry (add only), -1 failed.
+int Write(int id, std::string_view key, std::string_view value, double ttl_ms, double grace_ms,
+          const char* tags, size_t tags_len, double now_ms, double* out_write,
+          bool only_if_absent) {
+  Cache* cache = FindAt(id, now_ms);
+  if (cache == nullptr) return kFailed;
+  tickcache::SetOptions options;
+  options.ttl_ms = tickcache::DurationFromHost(ttl_ms);
+  options.grace_ms = tickcache::DurationFromHost(grace_ms);
+  if (!ParseTags(tags, tags_len, &options.tags)) {
+    return Fail("invalid_argument", "the tags buffer is not a sequence of length-prefixed strings");
+  }
+  tickcache::WriteResult written;
+  tickcache::WriteResult* result = out_write == nullptr ? nullptr : &written;
+  bool wrote = true;
+  if (only_if_absent) {
+    tickcache::Result<bool> added = cache->AddWithResult(key, value, options, result);
+    if (!added.ok()) return Fail(added.status());
+    wrote = added.value();
+  } else {
+    Status status = cache->SetWithResult(key, value, options, result);
+    if (!status.ok()) return Fail(status);
+  }
+  if (out_write != nullptr && wrote) {
+    out_write[0] = static_cast<double>(written.ref);
+    out_write[1] = TimeForHost(written.fresh_until_ms);
+    out_write[2] = TimeForHost(written.stale_until_ms);
+    out_write[3] = static_cast<double>(PendingRemovals(id));
+  }
+  return wrote ? 1 : 0;
+}
+
 }  // namespace
 
 extern "C" {
@@ -260,25 +292,18 @@ EMSCRIPTEN_KEEPALIVE int tc_has(int id, const char* key, size_t key_len, double 
 EMSCRIPTEN_KEEPALIVE int tc_set(int id, const char* key, size_t key_len, const char* value,
                                 size_t value_len, double ttl_ms, double grace_ms, const char* tags,
                                 size_t tags_len, double now_ms, double* out_write) {
-  Cache* cache = FindAt(id, now_ms);
-  if (cache == nullptr) return kFailed;
-  tickcache::SetOptions options;
-  options.ttl_ms = tickcache::DurationFromHost(ttl_ms);
-  options.grace_ms = tickcache::DurationFromHost(grace_ms);
-  if (!ParseTags(tags, tags_len, &options.tags)) {
-    return Fail("invalid_argument", "the tags buffer is not a sequence of length-prefixed strings");
-  }
-  tickcache::WriteResult written;
-  Status status = cache->SetWithResult(Bytes(key, key_len), Bytes(value, value_len), options,
-                                       out_write == nullptr ? nullptr : &written);
-  if (!status.ok()) return Fail(status);
-  if (out_write != nullptr) {
-    out_write[0] = static_cast<double>(written.ref);
-    out_write[1] = TimeForHost(written.fresh_until_ms);
-    out_write[2] = TimeForHost(written.stale_until_ms);
-    out_write[3] = static_cast<double>(PendingRemovals(id));
-  }
-  return 0;
+  int written = Write(id, Bytes(key, key_len), Bytes(value, value_len), ttl_ms, grace_ms, tags,
+                      tags_len, now_ms, out_write, /*only_if_absent=*/false);
+  return written < 0 ? kFailed : 0;
+}
+
+// Cache::Add, with tc_set's arguments: 1 when it wrote (out_write filled as tc_set fills it), 0
+// when a live entry kept the key (out_write untouched), -1 on failure.
+EMSCRIPTEN_KEEPALIVE int tc_add(int id, const char* key, size_t key_len, const char* value,
+                                size_t value_len, double ttl_ms, double grace_ms, const char* tags,
+                                size_t tags_len, double now_ms, double* out_write) {
+  return Write(id, Bytes(key, key_len), Bytes(value, value_len), ttl_ms, grace_ms, tags, tags_len,
+               now_ms, out_write, /*only_if_absent=*/true);
 }
 
 // Returns 1 if the key was there, 0 if not, -1 on failure.

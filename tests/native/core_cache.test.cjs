@@ -591,8 +591,8 @@ test('add writes only when no live entry holds the key: fresh and stale keep it,
   assert.deepEqual(lookup(cache, 'lock', T0 + 1500, 'peek'), [1, 1000, 1000, 'second']);
   assert.equal(sets(), 2);
   // NaN takes the defaults, as for set; a deleted key is absent again.
-  assert.equal(cache.add('defaults', bytes('d'), NaN, NaN, null, T0), true);
-  assert.deepEqual(lookup(cache, 'defaults', T0, 'peek'), [1, 2000, 2100, 'd']);
+  assert.equal(cache.add('defaults', bytes('d'), NaN, NaN, null, T0 + 1500), true);
+  assert.deepEqual(lookup(cache, 'defaults', T0 + 1500, 'peek'), [1, 2000, 2100, 'd']);
   assert.equal(cache.delete('lock'), true);
   assert.equal(cache.add('lock', bytes('third'), Infinity, 0, null, T0 + 1600), true);
   assert.deepEqual(lookup(cache, 'lock', T0 + 1600), [1, Infinity, Infinity, 'third']);

@@ -4,7 +4,8 @@
 // It loads the build's copy (build/wasm/wasm/, made by scripts/wasm-build.sh; another folder
 // through TICKCACHE_WASM_DIR). Time is a fake `now` passed to each call: nothing sleeps.
 // Every error case also checks that the call changed nothing and the cache still works.
-// Beyond the byte calls: the object-mode calls (set's out, touch, removal notices),
+// Beyond the byte calls: add (set-if-absent), the object-mode calls (set's and add's out,
+// touch, removal notices),
 // parseDuration, host options, and that the glue bundles for a browser and runs there.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -291,6 +292,7 @@ describe('errors: a code, nothing changed, the cache still works', () => {
     ['peek', (c) => c.peek('k', T0, out())],
     ['has', (c) => c.has('k', T0)],
     ['set', (c) => c.set('k', bytes(1), NaN, NaN, null, T0)],
+    ['add', (c) => c.add('k', bytes(1), NaN, NaN, null, T0)],
     ['delete', (c) => c.delete('k')],
     ['invalidateTag', (c) => c.invalidateTag('t')],
     ['invalidatePrefix', (c) => c.invalidatePrefix('p')],
@@ -680,5 +682,88 @@ describe('host options and object-mode arguments of the wrong type', () => {
     throwsCode(() => cache.drainRemovals(new Uint32Array(2)), 'closed');
     throwsCode(() => cache.pendingRemovals(), 'closed');
     throwsCode(() => cache.set('k', bytes(1), NaN, NaN, null, T0, new Float64Array(4)), 'closed');
+  });
+});
+
+describe('add', () => {
+  // [state, fresh, stale, value as text or null] of a peek at `now`.
+  function peekAt(cache, key, now) {
+    const out = new Float64Array(3);
+    const value = cache.peek(key, now, out);
+    return [out[0], out[1], out[2], value === null ? null : new TextDecoder().decode(value)];
+  }
+
+  test('writes only when no live entry holds the key: fresh and stale keep it, expired does not', () => {
+    const cache = open({ maxEntries: 100, defaultTtl: '2s', defaultGrace: 100 });
+    const sets = () => JSON.parse(cache.statsJson()).sets;
+    assert.equal(cache.add('lock', utf8('first'), 1000, 500, null, T0), true);
+    assert.deepEqual(peekAt(cache, 'lock', T0), [FRESH, 1000, 1500, 'first']);
+    assert.equal(sets(), 1, 'a written add counts as a set');
+    for (const at of [T0, T0 + 999, T0 + 1000, T0 + 1499]) {
+      assert.equal(cache.add('lock', utf8('later'), 60_000, 0, ['t'], at), false, `at +${at - T0}`);
+      assert.deepEqual(peekAt(cache, 'lock', at), at < T0 + 1000
+        ? [FRESH, T0 + 1000 - at, T0 + 1500 - at, 'first']
+        : [STALE, 0, T0 + 1500 - at, 'first'], `at +${at - T0}`);
+    }
+    assert.equal(sets(), 1, 'a refused add is not a set');
+    assert.equal(cache.invalidateTag('t'), 0, 'a refused add brought no tags');
+    assert.equal(cache.add('lock', utf8('second'), 1000, 0, null, T0 + 1500), true);
+    assert.deepEqual(peekAt(cache, 'lock', T0 + 1500), [FRESH, 1000, 1000, 'second']);
+    assert.equal(sets(), 2);
+    assert.equal(cache.add('defaults', utf8('d'), NaN, NaN, null, T0 + 1500), true);
+    assert.deepEqual(peekAt(cache, 'defaults', T0 + 1500), [FRESH, 2000, 2100, 'd']);
+    assert.equal(cache.delete('lock'), true);
+    assert.equal(cache.add('lock', utf8('third'), Infinity, 0, null, T0 + 1600), true);
+    assert.deepEqual(peekAt(cache, 'lock', T0 + 1600), [FRESH, Infinity, Infinity, 'third']);
+    cache.close();
+  });
+
+  test('with out: filled as set fills it when it writes, untouched when it does not', () => {
+    const cache = tracked({ maxEntries: 2, shards: 1 });
+    const out = new Float64Array(4).fill(-1);
+    assert.equal(cache.add('a', utf8('a'), 1000, 500, null, T0, out), true);
+    const [ref, freshUntil, staleUntil, pending] = out;
+    assert.deepEqual([freshUntil, staleUntil, pending], [T0 + 1000, T0 + 1500, 0]);
+    assert.ok(Number.isInteger(ref) && ref >= 0 && ref < 2 ** 30, `a ref: ${ref}`);
+    assert.equal(setOut(cache, 'a', 1000, 500, T0)[0], ref, 'set of the key finds the ref add gave');
+    out.fill(-1);
+    assert.equal(cache.add('a', utf8('again'), 10, 0, null, T0 + 10, out), false);
+    assert.deepEqual([...out], [-1, -1, -1, -1], 'a refused add writes nothing into out');
+    assert.equal(cache.add('a', utf8('u'), 10, 0, null, T0 + 10, undefined), false);
+    assert.equal(cache.add('b', utf8('b'), 1000, 0, null, T0 + 10, out), true);
+    assert.equal(cache.add('c', utf8('c'), 1000, 0, null, T0 + 10, out), true);
+    assert.equal(out[3], 1, 'one notice waits');
+    assert.deepEqual(drainAll(cache), [[ref, 1]], 'the oldest entry (a) was evicted');
+    cache.close();
+  });
+
+  test('refuses what set refuses, with the same code, whether or not the key is held', () => {
+    const cache = open({ maxEntries: 100, maxKeyBytes: 64, maxValueBytes: 256 });
+    cache.set('held', utf8('kept'), 5000, 0, null, T0);
+    const v = bytes(1);
+    const LATER = T0 + 3000;
+    const cases = [
+      ['number key', () => cache.add(42, v, NaN, NaN, null, LATER), 'invalid_argument'],
+      ['empty key', () => cache.add('', v, NaN, NaN, null, T0), 'empty_key'],
+      ['oversized key', () => cache.add('k'.repeat(65), v, NaN, NaN, null, T0), 'key_too_large'],
+      ['oversized value', (k) => cache.add(k, new Uint8Array(257), NaN, NaN, null, T0), 'value_too_large'],
+      ['string value', (k) => cache.add(k, 'text', NaN, NaN, null, LATER), 'invalid_argument'],
+      ['negative ttl', (k) => cache.add(k, v, -1, NaN, null, T0), 'invalid_ttl'],
+      ['negative grace', (k) => cache.add(k, v, 1000, -5, null, T0), 'invalid_ttl'],
+      ['string ttl', (k) => cache.add(k, v, '5m', NaN, null, LATER), 'invalid_argument'],
+      ['non-string tag', (k) => cache.add(k, v, NaN, NaN, ['red', 7], LATER), 'invalid_argument'],
+      ['NaN now', (k) => cache.add(k, v, NaN, NaN, null, NaN), 'invalid_argument'],
+      ['short out', (k) => cache.add(k, v, NaN, NaN, null, LATER, new Float64Array(3)), 'invalid_argument'],
+    ];
+    for (const key of ['absent', 'held']) {
+      for (const [name, call, code] of cases) {
+        const before = [cache.entries(), cache.bytes(), cache.statsJson()];
+        throwsCode(() => call(key), code);
+        assert.deepEqual([cache.entries(), cache.bytes(), cache.statsJson()], before, `${name} (${key})`);
+        assert.deepEqual(peekAt(cache, 'held', T0), [FRESH, 5000, 5000, 'kept'], `${name}: held intact`);
+      }
+    }
+    assert.equal(cache.add('absent', v, NaN, NaN, null, T0), true, 'the cache still works');
+    cache.close();
   });
 });
