@@ -20,25 +20,34 @@ for f in core_cache.mjs tickcache_wasm.cjs; do
   [[ -f "$WASM_OUT/$f" ]] || tc_die "$WASM_OUT/$f is missing: run scripts/wasm-build.sh first"
 done
 
-rm -rf dist
-npx --no-install tsc -p tsconfig.json --outDir dist/esm --declarationDir dist/esm
-printf '{\n  "type": "module"\n}\n' >dist/esm/package.json
+# Built beside dist/ and swapped in at the end, so a reader (a test, npm pack) never sees a
+# half-built dist/.
+OUT="$(mktemp -d "$ROOT/.dist-build.XXXXXX")"
+trap 'rm -rf "$OUT"' EXIT
+npx --no-install tsc -p tsconfig.json --outDir "$OUT/esm" --declarationDir "$OUT/esm"
+printf '{\n  "type": "module"\n}\n' >"$OUT/esm/package.json"
 
 # CommonJS: one bundle. import.meta.url (used to find the addon) becomes this file's URL; the
 # wasm glue stays an external dynamic import (an ES module, loadable from CommonJS by import()).
-mkdir -p dist/cjs
+mkdir -p "$OUT/cjs"
 npx --no-install esbuild js/src/index.ts --bundle --platform=node --format=cjs --target=node20 \
-  --outfile=dist/cjs/index.cjs --packages=external --external:../wasm/core_cache.mjs --log-level=warning \
+  --outfile="$OUT/cjs/index.cjs" --packages=external --external:../wasm/core_cache.mjs --log-level=warning \
   --define:import.meta.url=__tickcacheModuleUrl \
   "--banner:js=const __tickcacheModuleUrl = require('node:url').pathToFileURL(__filename).href;"
-printf '{\n  "type": "commonjs"\n}\n' >dist/cjs/package.json
-# Types for require(): the same declarations, as .d.cts naming .cjs siblings.
-for dts in dist/esm/*.d.ts; do
-  base="$(basename "$dts" .d.ts)"
-  sed -E "s#(from '\./[a-z-]+)\.js'#\1.cjs'#g" "$dts" | grep -v '^//# sourceMappingURL' \
-    >"dist/cjs/$base.d.cts"
-done
+printf '{\n  "type": "commonjs"\n}\n' >"$OUT/cjs/package.json"
+# Types for require(): the same declarations, as .d.cts naming .cjs siblings (every folder).
+while IFS= read -r dts; do
+  rel="${dts#"$OUT"/esm/}"
+  out="$OUT/cjs/${rel%.d.ts}.d.cts"
+  mkdir -p "$(dirname "$out")"
+  sed -E "s#((from|import\() *'\.{1,2}/[A-Za-z0-9_./-]+)\.js'#\1.cjs'#g" "$dts" |
+    grep -v '^//# sourceMappingURL' >"$out"
+done < <(find "$OUT/esm" -name '*.d.ts')
 
-mkdir -p dist/wasm
-cp "$WASM_OUT/core_cache.mjs" "$WASM_OUT/tickcache_wasm.cjs" dist/wasm/
+mkdir -p "$OUT/wasm"
+cp "$WASM_OUT/core_cache.mjs" "$WASM_OUT/tickcache_wasm.cjs" "$OUT/wasm/"
+rm -rf dist.old
+[[ -d dist ]] && mv dist dist.old
+mv "$OUT" dist
+rm -rf dist.old
 tc_log "built dist/ (esm, cjs, wasm)"

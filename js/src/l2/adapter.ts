@@ -87,7 +87,6 @@ export function remainingTimes(envelope: L2Envelope, now: number): { ttl: number
 
 // ---- input checks shared by adapters -----------------------------------------------------
 
-const utf8 = new TextEncoder();
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -196,4 +195,3 @@ export function checkGlob(pattern: unknown): asserts pattern is string {
   }
 }
 
-export { utf8 as utf8Encoder };
