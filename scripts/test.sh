@@ -183,7 +183,13 @@ step_service() {
   jest --selectProjects service --runInBand
 }
 
-STEPS=(setup format tidy typescript native asan tsan wasm wasm_module native_addon js service fuzz)
+# The package as users get it: npm pack, installed offline into fresh projects (ESM, CommonJS,
+# TypeScript, the wasm fallback), and the browser bundle in headless Chromium.
+step_package() {
+  bash scripts/test-package.sh
+}
+
+STEPS=(setup format tidy typescript native asan tsan wasm wasm_module native_addon js package service fuzz)
 
 # ---- runner ----------------------------------------------------------------------------
 
