@@ -52,6 +52,13 @@ export interface Cache<V = unknown> {
   /** Milliseconds until the value turns stale (Infinity: never; 0: stale); undefined if absent. */
   remainingTtl(key: string): number | undefined;
   set(key: string, value: V, options?: SetOptions): void;
+  /**
+   * set, only if no live entry (fresh, or stale within its grace) holds the key: true when it
+   * wrote, false when the entry there was kept as it was. An entry past its grace counts as
+   * absent. Atomic in the core, so of the worker_threads sharing a named cache that add one key
+   * at once exactly one gets true: a lock entry (its TTL is the lock's expiry).
+   */
+  add(key: string, value: V, options?: SetOptions): boolean;
   delete(key: string): boolean;
   getMany(keys: readonly string[]): Array<V | undefined>;
   setMany(entries: ReadonlyArray<SetManyEntry<V>>): void;
@@ -110,6 +117,7 @@ abstract class CacheBase<V> implements Cache<V> {
   abstract peek(key: string): CacheEntry<V> | undefined;
   abstract has(key: string): boolean;
   abstract set(key: string, value: V, options?: SetOptions): void;
+  abstract add(key: string, value: V, options?: SetOptions): boolean;
   abstract delete(key: string): boolean;
   protected abstract afterRemovals(): void;
   /** Called before any call that lets the core decide something: hits not yet reported go first. */
@@ -309,20 +317,11 @@ export class ObjectCache<V> extends CacheBase<V> {
   }
 
   set(key: string, value: V, options?: SetOptions): void {
-    checkKey(key);
-    this.checkOpen();
-    const { ttl, grace, tags } = this.prepareWrite(value, options);
-    const out = this.writeOut;
-    this.reportAccesses();
-    try {
-      this.core.set(key, ObjectCache.NO_BYTES, ttl, grace, tags, this.now(), out);
-    } catch (error) {
-      throw fromHostError(error); // a failed set removed nothing and wrote nothing
-    }
-    // Installed before the removals are drained: if the policy refused or evicted the new entry
-    // at once, its notice comes in that drain and takes it out again.
-    this.install(key, value, out);
-    if (out[3]! > 0) this.afterRemovals();
+    this.write(key, value, options, false);
+  }
+
+  add(key: string, value: V, options?: SetOptions): boolean {
+    return this.write(key, value, options, true);
   }
 
   delete(key: string): boolean {
@@ -381,6 +380,30 @@ export class ObjectCache<V> extends CacheBase<V> {
       }
       if (pairs < DRAIN_PAIRS) return;
     }
+  }
+
+  /** set and add: the core decides; the front mirrors only a write that happened. */
+  private write(key: string, value: V, options: SetOptions | undefined, onlyIfAbsent: boolean): boolean {
+    checkKey(key);
+    this.checkOpen();
+    const { ttl, grace, tags } = this.prepareWrite(value, options);
+    const out = this.writeOut;
+    this.reportAccesses();
+    let written = true;
+    try {
+      if (onlyIfAbsent) written = this.core.add(key, ObjectCache.NO_BYTES, ttl, grace, tags, this.now(), out);
+      else this.core.set(key, ObjectCache.NO_BYTES, ttl, grace, tags, this.now(), out);
+    } catch (error) {
+      throw fromHostError(error); // a failed write removed nothing and wrote nothing
+    }
+    // A refused add changed nothing in the core, so there is nothing to mirror or drain (and
+    // `out` still holds the last write's numbers).
+    if (!written) return false;
+    // Installed before the removals are drained: if the policy refused or evicted the new entry
+    // at once, its notice comes in that drain and takes it out again.
+    this.install(key, value, out);
+    if (out[3]! > 0) this.afterRemovals();
+    return true;
   }
 
   private install(key: string, value: V, out: Float64Array): void {
@@ -474,6 +497,13 @@ export class BytesCache<V> extends CacheBase<V> {
     const { ttl, grace, tags } = this.prepareWrite(value, options);
     const bytes = this.codec.encode(value);
     this.call(() => this.core.set(key, bytes, ttl, grace, tags, this.now()));
+  }
+
+  add(key: string, value: V, options?: SetOptions): boolean {
+    checkKey(key);
+    const { ttl, grace, tags } = this.prepareWrite(value, options);
+    const bytes = this.codec.encode(value);
+    return this.call(() => this.core.add(key, bytes, ttl, grace, tags, this.now()));
   }
 
   delete(key: string): boolean {

@@ -8,7 +8,7 @@
 
 /** [state, freshRemainingMs, staleRemainingMs]; state 0 miss, 1 fresh, 2 stale. */
 export type LookupOut = Float64Array;
-/** [ref, freshUntilMs, staleUntilMs, pendingRemovals] after a set with `out`. */
+/** [ref, freshUntilMs, staleUntilMs, pendingRemovals] after a set (or a written add) with `out`. */
 export type WriteOut = Float64Array;
 
 export interface CoreCache {
@@ -24,6 +24,20 @@ export interface CoreCache {
     now: number,
     out?: WriteOut,
   ): void;
+  /**
+   * set only if no live entry (fresh, or stale within its grace) holds the key: true when it
+   * wrote (then `out` is filled as set fills it), false when the held entry was kept (`out`
+   * untouched). Atomic in the core: of concurrent adds of one key exactly one gets true.
+   */
+  add(
+    key: string,
+    value: Uint8Array,
+    ttlMs: number,
+    graceMs: number,
+    tags: readonly string[] | null,
+    now: number,
+    out?: WriteOut,
+  ): boolean;
   delete(key: string): boolean;
   /** Replays refs[0..count) to the policy (each a hit in the stats), then counts answers it did not replay. */
   touch(refs: Uint32Array, count: number, misses: number, hits?: number, staleHits?: number): void;

@@ -190,6 +190,80 @@ describe.each(MODES)('%s mode', (mode) => {
     expect(cache.get('a')).toBe('A');
   });
 
+  test('add writes only when no live entry holds the key: fresh and stale keep it, expired does not', async () => {
+    const clock = new FakeClock();
+    const cache = await makeCache<{ owner: string }>({ maxEntries: 100, mode, clock: clock.now });
+    const first = { owner: 'first' };
+    expect(cache.add('lock:a', first, { ttl: 1000, grace: 500, tags: ['locks'] })).toBe(true);
+    expect(cache.getEntry('lock:a')).toEqual({ value: first, state: 'fresh', ttl: 1000, staleTtl: 1500 });
+    // Fresh, then stale up to its last ms: refused, and what is held is the first add's.
+    for (const step of [0, 999, 1, 499]) {
+      clock.advance(step);
+      expect(cache.add('lock:a', { owner: 'later' }, { ttl: '1m', tags: ['other'] })).toBe(false);
+      expect(cache.get('lock:a')).toEqual(first);
+      if (mode === 'object') expect(cache.get('lock:a')).toBe(first);
+    }
+    expect(cache.peek('lock:a')).toEqual({ value: first, state: 'stale', ttl: 0, staleTtl: 1 });
+    expect(cache.stats().sets).toBe(1);
+    expect(cache.invalidateTag('other')).toBe(0);
+    // At its stale time the entry is gone: replaced, with the new options.
+    clock.advance(1);
+    const second = { owner: 'second' };
+    expect(cache.add('lock:a', second, { ttl: '2s' })).toBe(true);
+    expect(cache.getEntry('lock:a')).toEqual({ value: second, state: 'fresh', ttl: 2000, staleTtl: 2000 });
+    if (mode === 'object') expect(cache.get('lock:a')).toBe(second);
+    expect(cache.stats().sets).toBe(2);
+    expect(cache.size).toBe(1);
+    expect(cache.invalidateTag('locks')).toBe(0);
+    // Deleted or invalidated: absent again; no options: the cache's defaults.
+    expect(cache.delete('lock:a')).toBe(true);
+    expect(cache.add('lock:a', first)).toBe(true);
+    expect(cache.peek('lock:a')?.ttl).toBe(Infinity);
+    expect(cache.add('lock:b', first, { tags: ['t'] })).toBe(true);
+    expect(cache.invalidateTag('t')).toBe(1);
+    expect(cache.add('lock:b', second)).toBe(true);
+    expect(cache.get('lock:b')).toEqual(second);
+  });
+
+  test('add checks what set checks and changes nothing when it throws', async () => {
+    const cache = await makeCache<unknown>({ maxEntries: 100, mode, maxKeyBytes: 16 });
+    cache.set('held', 'kept', { ttl: '1m' });
+    const calls: Array<[string, () => unknown]> = [
+      ['empty_key', () => cache.add('', 1)],
+      ['key_too_large', () => cache.add('k'.repeat(17), 1)],
+      ['invalid_key', () => (cache.add as (...args: unknown[]) => boolean)(7, 1)],
+      ['invalid_value', () => cache.add('held', undefined)],
+      ['invalid_ttl', () => cache.add('held', 1, { ttl: -1 })],
+      ['invalid_ttl', () => cache.add('absent', 1, { grace: 'never' })],
+      ['invalid_tags', () => cache.add('absent', 1, { tags: ['a', 7 as unknown as string] })],
+      ['invalid_argument', () => (cache.add as (...args: unknown[]) => boolean)('absent', 1, '5m')],
+    ];
+    for (const [code, call] of calls) {
+      expect(call).toThrow(expect.objectContaining({ code, name: 'TickcacheError' }));
+      expect(cache.size).toBe(1);
+      expect(cache.peek('held')?.value).toBe('kept');
+      expect(cache.has('absent')).toBe(false);
+    }
+    expect(cache.stats().sets).toBe(1);
+    cache.close();
+    expect(() => cache.add('absent', 1)).toThrow(expect.objectContaining({ code: 'closed' }));
+  });
+
+  test('an add that evicts leaves the evicted entry gone from every view', async () => {
+    const cache = await makeCache<string>({ maxEntries: 2, mode, policy: 'lru', shards: 1 });
+    expect(cache.add('a', 'A')).toBe(true);
+    expect(cache.add('b', 'B')).toBe(true);
+    expect(cache.add('a', 'not A')).toBe(false); // refused: not an access either
+    expect(cache.add('c', 'C')).toBe(true);
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.has('a')).toBe(false);
+    expect(cache.getMany(['b', 'c'])).toEqual(['B', 'C']);
+    expect(cache.size).toBe(2);
+    expect(cache.stats().evictions).toBe(1);
+    expect(cache.add('a', 'A again')).toBe(true);
+    expect(cache.get('a')).toBe('A again');
+  });
+
   test('a byte bound keeps charged bytes within it', async () => {
     const cache = await makeCache<string>({ maxBytes: 64 * 1024, mode, shards: 1 });
     for (let i = 0; i < 5000; i++) {
