@@ -4,15 +4,16 @@
 // memory 1M quote objects cost; printed as a table of ratios with the goal lines, and written
 // with every figure and the machine to build/bench/js-report.json.
 //
-//   node bench/js/run.mjs [--entries 100000] [--rounds 7] [--sample-ms 40] [--warmup-ms 300]
+//   node bench/js/run.mjs [--entries 100000] [--processes 3] [--rounds 7] [--sample-ms 30] [--warmup-ms 200]
 //        [--memory-entries 1000000] [--contenders a,b,...] [--skip-memory] [--skip-throughput]
 //        [--report build/bench/js-report.json]
 //
 // How the figures are made fair:
-// - Throughput: every contender runs in a process of its own (throughput.mjs), so the JIT of
-//   its loops sees one cache class only. The processes are started together and then measured
-//   one at a time, round by round, in a rotating order: load from elsewhere on the machine
-//   lands on all of them alike. One more process runs all contenders together through the same
+// - Throughput: every contender runs in processes of its own (throughput.mjs), so the JIT of
+//   its loops sees one cache class only, and in several (a process's hash seeds and heap layout
+//   move its figures). The processes are started together and then measured one at a time,
+//   round by round, in a rotating order: load from elsewhere on the machine lands on all of
+//   them alike. One more process runs all contenders together through the same
 //   loops; its figures, divided by the own-process ones, are the JIT pollution a shared process
 //   would cause, printed so the choice of own processes can be checked.
 // - Memory: one process per contender (memory.mjs), measured one after another.
@@ -28,7 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { CONTENDERS, CONTENDER_NAMES, checkContender } from './contenders.mjs';
-import { formatMiB, formatNs, formatRatio, geometricMean, quantile, rotated, table } from './stats.mjs';
+import { formatMiB, formatNs, formatRatio, geometricMean, median, quantile, rotated, table } from './stats.mjs';
 import { STREAM_LENGTH, ZIPF_S, MIXED_SET_SHARE, makeKey, makeQuote } from './workload.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -46,9 +47,10 @@ const POLLUTION_NOTICEABLE = 1.1; // shared-process / own-process beyond this sk
  * A throughput process and the one request it may have outstanding.
  */
 class ThroughputProcess {
-  /** @param {string[]} contenders @param {string[]} args */
-  constructor(contenders, args) {
+  /** @param {string[]} contenders @param {string[]} args @param {string} label */
+  constructor(contenders, args, label) {
     this.contenders = contenders;
+    this.label = label;
     this.stderr = '';
     this.exited = false;
     this.child = fork(path.join(HERE, 'throughput.mjs'), ['--contenders', contenders.join(','), ...args], {
@@ -65,10 +67,6 @@ class ThroughputProcess {
         resolve();
       });
     });
-  }
-
-  get label() {
-    return this.contenders.length === 1 ? this.contenders[0] : `shared(${this.contenders.length})`;
   }
 
   /** Sends `message` and resolves with the first reply of type `expect`; rejects if the process dies. */
@@ -89,14 +87,19 @@ class ThroughputProcess {
 }
 
 /**
- * @param {{ contenders: string[], entries: number, rounds: number, sampleMs: number, warmupMs: number }} settings
+ * @param {{ contenders: string[], processes: number, entries: number, rounds: number, sampleMs: number, warmupMs: number }} settings
  * @param {(line: string) => void} progress
  */
 async function measureThroughput(settings, progress) {
   const args = ['--entries', String(settings.entries), '--sample-ms', String(settings.sampleMs), '--warmup-ms', String(settings.warmupMs)];
-  const groups = settings.contenders.map((name) => [name]);
-  if (settings.contenders.length > 1) groups.push(settings.contenders);
-  const processes = groups.map((contenders) => new ThroughputProcess(contenders, args));
+  // Several processes per contender: V8 seeds its hash tables and lays out its heap afresh in
+  // each, and that alone moves a figure by up to a third from one process to the next.
+  /** @type {ThroughputProcess[]} */
+  const processes = [];
+  for (let copy = 1; copy <= settings.processes; copy++) {
+    for (const name of settings.contenders) processes.push(new ThroughputProcess([name], args, `${name}#${copy}`));
+  }
+  if (settings.contenders.length > 1) processes.push(new ThroughputProcess(settings.contenders, args, 'shared'));
   /** @type {Record<string, string>} */
   const crashed = {};
   /** @type {ThroughputProcess[]} */
@@ -198,8 +201,9 @@ async function main() {
     options: {
       entries: { type: 'string', default: '100000' },
       rounds: { type: 'string', default: '7' },
-      'sample-ms': { type: 'string', default: '40' },
-      'warmup-ms': { type: 'string', default: '300' },
+      processes: { type: 'string', default: '3' },
+      'sample-ms': { type: 'string', default: '30' },
+      'warmup-ms': { type: 'string', default: '200' },
       'memory-entries': { type: 'string', default: '1000000' },
       contenders: { type: 'string', default: CONTENDER_NAMES.join(',') },
       'skip-memory': { type: 'boolean', default: false },
@@ -213,6 +217,7 @@ async function main() {
     contenders,
     entries: positiveInteger('entries', values.entries),
     rounds: positiveInteger('rounds', values.rounds),
+    processes: positiveInteger('processes', values.processes),
     sampleMs: positiveInteger('sample-ms', values['sample-ms']),
     warmupMs: positiveInteger('warmup-ms', values['warmup-ms']),
     memoryEntries: positiveInteger('memory-entries', values['memory-entries']),
@@ -253,44 +258,53 @@ async function main() {
   if (!values['skip-throughput']) {
     const { reports, crashed } = await measureThroughput(settings, progress);
     Object.assign(failures, crashed);
-    /** @type {Record<string, Record<string, { own?: OpResult, shared?: OpResult }>>} */
+    /** @type {Record<string, Record<string, { own: OpResult[], shared?: OpResult }>>} */
     const byContender = {};
     for (const [p, childReport] of reports) {
-      const shared = p.contenders.length > 1;
+      const shared = p.label === 'shared';
       for (const [contender, why] of Object.entries(childReport.failed)) {
-        failures[`${contender}${shared ? ' (shared process)' : ''}`] = why;
+        failures[`${contender} (${shared ? 'shared process' : `process ${p.label}`})`] = why;
       }
       for (const result of childReport.results) {
         byContender[result.contender] ??= {};
-        byContender[result.contender][result.op] ??= {};
-        byContender[result.contender][result.op][shared ? 'shared' : 'own'] = result;
+        byContender[result.contender][result.op] ??= { own: [] };
+        if (shared) byContender[result.contender][result.op].shared = result;
+        else byContender[result.contender][result.op].own.push(result);
       }
     }
-    const ownNs = (/** @type {string} */ c, /** @type {string} */ op) => byContender[c]?.[op]?.own?.medianNs ?? NaN;
+    const ownSamples = (/** @type {string} */ c, /** @type {string} */ op) =>
+      (byContender[c]?.[op]?.own ?? []).flatMap((result) => result.samplesNs);
+    const ownNs = (/** @type {string} */ c, /** @type {string} */ op) => median(ownSamples(c, op));
     const sharedNs = (/** @type {string} */ c, /** @type {string} */ op) => byContender[c]?.[op]?.shared?.medianNs ?? NaN;
 
-    const rows = [['op', 'contender', 'ns/op', 'p25-p75', 'vs lru-cache', 'vs Map', 'get hit rate', 'shared process', 'vs own']];
+    const rows = [
+      ['op', 'contender', 'ns/op', 'process medians', 'vs lru-cache', 'vs Map', 'get hit rate', 'shared process', 'vs own'],
+    ];
     /** @type {any[]} */
     const figures = [];
     /** @type {number[]} */
     const pollution = [];
     for (const op of OPS) {
       for (const c of contenders) {
-        const own = byContender[c]?.[op]?.own;
+        const ownResults = byContender[c]?.[op]?.own ?? [];
+        const own = ownResults.length > 0 ? ownResults : undefined;
+        const samples = ownSamples(c, op);
+        const processMedians = ownResults.map((result) => result.medianNs);
         const shared = byContender[c]?.[op]?.shared;
         const ns = ownNs(c, op);
         const vsLru = ns / ownNs('lru-cache', op);
         const vsMap = ns / ownNs('map', op);
         const sharedVsOwn = sharedNs(c, op) / ns;
         if (Number.isFinite(sharedVsOwn)) pollution.push(sharedVsOwn);
-        const hitRate = own?.getHitRate;
+        const hitRates = ownResults.map((result) => result.getHitRate).filter((rate) => rate !== null);
+        const hitRate = hitRates.length > 0 ? Math.min(...hitRates) : null;
         const hitText = hitRate === null || hitRate === undefined ? '' : `${(hitRate * 100).toFixed(1)}%`;
         const missedHits = op === 'get-hit' && hitRate !== null && hitRate !== undefined && hitRate < 1;
         rows.push([
           op,
           CONTENDERS[c].label,
           own ? formatNs(ns) : 'failed',
-          own ? `${formatNs(quantile(own.samplesNs, 0.25))}-${formatNs(quantile(own.samplesNs, 0.75))}` : '',
+          own ? `${formatNs(Math.min(...processMedians))}-${formatNs(Math.max(...processMedians))}` : '',
           formatRatio(vsLru),
           formatRatio(vsMap),
           missedHits ? `${hitText} MISSES` : hitText,
@@ -304,9 +318,12 @@ async function main() {
           nsPerOp: ns,
           vsLruCache: vsLru,
           vsMap,
-          getHitRate: hitRate ?? null,
-          samplesNs: own?.samplesNs ?? [],
-          opsPerSample: own?.sampleOps ?? null,
+          getHitRate: hitRate,
+          p25: quantile(samples, 0.25),
+          p75: quantile(samples, 0.75),
+          processMedians,
+          samplesNs: samples,
+          opsPerSample: ownResults.map((result) => result.sampleOps),
           sharedProcess: shared ? { nsPerOp: shared.medianNs, samplesNs: shared.samplesNs, vsOwnProcess: sharedVsOwn } : null,
         });
       }
@@ -317,14 +334,14 @@ async function main() {
     const skewed = figures.filter((f) => f.sharedProcess && f.sharedProcess.vsOwnProcess > POLLUTION_NOTICEABLE);
     report.throughput = {
       method:
-        'ns per operation, median of the rounds; each contender in its own process (no JIT pollution), rounds interleaved in time with the other processes in rotating order; "shared process" is all contenders in one process through the same loops',
+        'ns per operation, median of all rounds of all own processes; each contender in processes of its own (no JIT pollution), rounds interleaved in time with the other processes in rotating order; "shared process" is all contenders in one process through the same loops',
       figures,
       jitPollution: { geometricMean: pollutionMean, min: pollutionMin, max: pollutionMax, skewedAbove: POLLUTION_NOTICEABLE, skewed: skewed.map((f) => `${f.op} ${f.contender}`) },
     };
 
     print();
     print(
-      `THROUGHPUT: ns per operation, median of ${settings.rounds} rounds of ~${settings.sampleMs} ms after ${settings.warmupMs} ms of warm-up; ` +
+      `THROUGHPUT: ns per operation, median of ${settings.processes} processes x ${settings.rounds} rounds of ~${settings.sampleMs} ms after ${settings.warmupMs} ms of warm-up; ` +
         `${settings.entries.toLocaleString('en')} entries, ${makeKey(0).length}-char keys, ` +
         `quote values of ${report.settings.valueJsonBytes.min}-${report.settings.valueJsonBytes.max} JSON bytes; keys Zipf(${ZIPF_S})`,
     );
@@ -332,7 +349,9 @@ async function main() {
       `  get-hit: every lookup hits; set: updates of held keys; mixed: ${100 - MIXED_SET_SHARE * 100} % get / ${MIXED_SET_SHARE * 100} % set ` +
         `over ${(2 * settings.entries).toLocaleString('en')} keys with room for ${settings.entries.toLocaleString('en')} (misses included)`,
     );
-    print('  each contender in its own process; "shared process": all of them in one process (its ratio to own = JIT pollution)');
+    print(
+      `  each contender in ${settings.processes} processes of its own (their medians shown); "shared process": all of them in one process (its ratio to own = JIT pollution)`,
+    );
     print(table(rows));
     print(
       `JIT pollution (shared process / own process): geometric mean ${formatRatio(pollutionMean)}, ` +
@@ -420,9 +439,9 @@ async function main() {
   report.machine.loadAverageAfter = loadAfter;
   report.failures = failures;
   report.seconds = (Date.now() - startedAt) / 1000;
-  for (const [what, why] of Object.entries(failures)) print(`CRASHED ${what}: ${why}`);
+  for (const [what, why] of Object.entries(failures)) print(`CRASHED ${what}: ${firstErrorLine(why)}`);
   print(
-    `load average after: ${loadAfter.map((l) => l.toFixed(2)).join(' ')} (another job running on these ${host.cores} cores inflates absolute times; the ratios are measured interleaved); ${report.seconds.toFixed(0)} s`,
+    `load average after: ${loadAfter.map((l) => l.toFixed(2)).join(' ')} (other jobs on these ${host.cores} cores inflate absolute times alike for every contender: rounds are interleaved); ${report.seconds.toFixed(0)} s`,
   );
 
   const reportFile = path.resolve(String(values.report));
@@ -439,6 +458,15 @@ async function main() {
 function goal(id, text, measured, limit, extra) {
   const verdict = !Number.isFinite(measured) ? 'N/A' : measured <= limit ? 'PASS' : 'FAIL';
   return { id, text, measured, limit, verdict, ...extra };
+}
+
+/** The line of a crash report that says what went wrong (the JSON report keeps all of it). @param {string} text */
+function firstErrorLine(text) {
+  const lines = text.split('\n').map((line) => line.trim());
+  const errorLine = lines.find((line) => /^(\w*Error|TickcacheError)\b/.test(line)) ?? lines.find((line) => line !== '') ?? '';
+  const status = /^(exited \([^)]*\))/.exec(text)?.[1];
+  const line = status !== undefined && !errorLine.startsWith(status) ? `${status}: ${errorLine}` : errorLine;
+  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
 }
 
 /** @param {string} name @param {unknown} text */

@@ -3,7 +3,7 @@
 // get-hit, set and mixed for the contenders named on its command line.
 //
 //   node bench/js/throughput.mjs --contenders native-object[,lru-cache,...] [--entries 100000]
-//        [--sample-ms 40] [--warmup-ms 300] [--rounds 5]
+//        [--sample-ms 30] [--warmup-ms 200] [--rounds 5]
 //
 // Started by run.mjs with an IPC channel, it prepares its caches and then does what it is told
 // (warm up an operation, measure one round of it, finish), so run.mjs can interleave the rounds
@@ -208,7 +208,7 @@ function opRuns(bench, op) {
 /** @param {Bench} bench */
 function finish(bench) {
   const results = bench.runs
-    .filter((run) => !(run.contender in bench.failed))
+    .filter((run) => !(run.contender in bench.failed) && run.samplesNs.length > 0)
     .map((run) => ({
       contender: run.contender,
       op: run.op,
@@ -234,8 +234,8 @@ async function main() {
       ops: { type: 'string', default: OPS.join(',') },
       rounds: { type: 'string', default: '5' },
       entries: { type: 'string', default: '100000' },
-      'sample-ms': { type: 'string', default: '40' },
-      'warmup-ms': { type: 'string', default: '300' },
+      'sample-ms': { type: 'string', default: '30' },
+      'warmup-ms': { type: 'string', default: '200' },
     },
   });
   const contenders = String(values.contenders).split(',');
