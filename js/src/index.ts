@@ -115,5 +115,20 @@ export type { CreateTieredOptions, TieredRedisOptions } from './tiered/create.js
 
 /** A tiered cache: L1 on the best backend, with `redis` an L2, a load lock and the invalidation bus. */
 export function createTieredCache(options: Omit<CreateTieredOptions, 'createL1'> = {}): Promise<TieredCache> {
-  return createTiered({ ...options, createL1: (l1Options) => createCache<Stored>(l1Options) });
+  return createTiered({ ...options, createL1: createOrOpenL1 });
+}
+
+// A named L1 is created by the first worker_thread that asks and opened by the others.
+async function createOrOpenL1(options: CacheOptions): Promise<Cache<Stored>> {
+  try {
+    return await createCache<Stored>(options);
+  } catch (error) {
+    if (options.name === undefined || (error as TickcacheError).code !== 'name_taken') throw error;
+    const { serializer, clock, backend } = options;
+    return openCache<Stored>(options.name, {
+      ...(serializer !== undefined ? { serializer } : {}),
+      ...(clock !== undefined ? { clock } : {}),
+      ...(backend !== undefined ? { backend } : {}),
+    });
+  }
 }

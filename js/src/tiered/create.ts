@@ -14,7 +14,7 @@ import { TickcacheError } from '../errors.js';
 import { RedisL2Adapter } from '../l2/redis.js';
 import type { CacheOptions } from '../types.js';
 import { RedisBus } from './bus.js';
-import { RedisLoadLock } from './lock.js';
+import { RedisLoadLock, SharedCacheLock } from './lock.js';
 import { TieredCache } from './tiered-cache.js';
 import type { Stored, TieredCacheOptions } from './tiered-cache.js';
 
@@ -47,8 +47,10 @@ export async function createTieredCache(options: CreateTieredOptions): Promise<T
   const { l1: l1Options = { maxEntries: 10_000 }, redis, createL1, ...rest } = options;
   const l1 = await createL1(l1Options);
   const closers: Array<() => Promise<void> | void> = [() => l1.close()];
+  // A named L1 is shared by worker_threads: they coalesce their loads through a lock entry in it.
+  const workerLock = l1Options.name !== undefined ? { workerLock: new SharedCacheLock(l1 as Cache<unknown>) } : {};
   try {
-    if (redis === undefined) return new TieredCache({ ...rest, l1, closers });
+    if (redis === undefined) return new TieredCache({ ...rest, ...workerLock, l1, closers });
     const namespace = redis.namespace ?? 'tc:';
     const sources = [redis.url, redis.cluster, redis.client].filter((x) => x !== undefined).length;
     if (sources !== 1) {
@@ -84,6 +86,7 @@ export async function createTieredCache(options: CreateTieredOptions): Promise<T
     const lock = redis.lock === false ? undefined : new RedisLoadLock(adapter.client, namespace);
     return new TieredCache({
       ...rest,
+      ...workerLock,
       l1,
       l2: adapter,
       ...(lock !== undefined ? { lock } : {}),

@@ -10,7 +10,8 @@
 //   timed-out load serves the stale value when there is one (stale-if-error) and backs off.
 // - L2 failures never reach the caller of getOrSet: L2 sits behind a circuit breaker and a
 //   failed L2 call is a miss (or a skipped write), counted in the stats.
-// - Every timer this class starts is cleared or unref'd: it never keeps a process alive.
+// - Every timer this class starts ends with the wait it serves (a timeout is cleared when its
+//   race settles): none outlives the call that started it, so none keeps a process alive.
 // - Values carry a version: a hash of their serialized bytes, so a reload that returns the
 //   same value keeps its version (and its ETag).
 
@@ -33,7 +34,7 @@ import type { HealthReport, TieredStatsSnapshot } from './stats.js';
 export interface Stored<V = unknown> {
   value: V;
   version: number;
-  /** The fresh time the entry was written with (ms), for refresh-ahead. */
+  /** The fresh time the entry was written with (ms; 0: never stale), for refresh-ahead. */
   ttlMs: number;
 }
 
@@ -52,6 +53,8 @@ export interface TieredCacheOptions {
   l1: Cache<Stored>;
   l2?: L2Adapter;
   lock?: LoadLock;
+  /** A lock shared by the worker_threads that share L1 (a named cache): taken before `lock`. */
+  workerLock?: LoadLock;
   /** Carries this instance's invalidations to the others, and theirs to this L1. */
   bus?: InvalidationBus;
   /** Event name -> what it invalidates (events.ts); used by emit(). */
@@ -100,11 +103,10 @@ function hashBytes(bytes: Uint8Array): number {
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
+// Not unref'd: a caller is awaiting this wait, and an unref'd timer would let a process (or a
+// worker_thread) whose only pending work is that caller exit under it.
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    (timer as { unref?: () => void }).unref?.();
-  });
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** `promise`, or a rejection/resolution of `onTimeout` after `ms`; the timer is always cleared. */
@@ -127,6 +129,7 @@ export class TieredCache {
   readonly l1: Cache<Stored>;
   readonly l2: L2Adapter | undefined;
   private readonly lock: LoadLock | undefined;
+  private readonly locks: LoadLock[];
   readonly bus: InvalidationBus | undefined;
   private readonly events: EventMap;
   private busErrors = 0;
@@ -162,6 +165,7 @@ export class TieredCache {
     this.l1 = options.l1;
     this.l2 = options.l2;
     this.lock = options.lock;
+    this.locks = [options.workerLock, options.lock].filter((lock): lock is LoadLock => lock !== undefined);
     this.bus = options.bus;
     this.events = checkEventMap(options.events ?? {});
     this.bus?.onMessage((message) => this.applyRemote(message));
@@ -491,46 +495,64 @@ export class TieredCache {
     stale: Stored | undefined,
     fromOtherInstance: { l2: boolean } = { l2: false },
   ): Promise<Stored> {
-    let handle: LockHandle | undefined;
-    if (this.lock !== undefined && this.breaker.state === 'closed') {
-      const deadline = this.now() + this.lockTtlMs;
-      let wait = WAIT_FIRST_MS;
-      for (;;) {
-        try {
-          const acquiring = this.lock.acquire(key, this.lockTtlMs);
-          handle = await withTimeout(acquiring, LOCK_ACQUIRE_TIMEOUT_MS, () => {
-            // A late grant expires by itself; nobody will release it.
-            throw new TickcacheError('l2_timeout', `lock for ${JSON.stringify(key)} not granted in time`);
-          });
-        } catch (error) {
-          this.onError(error, `lock ${key}`);
-          break; // no lock service: load without it (at worst one load per instance)
-        }
-        if (handle !== undefined) break;
-        // Another instance loads: its value will appear in L2. Its lock expires if it dies.
-        await sleep(wait);
-        wait = Math.min(WAIT_MAX_MS, wait * 2);
-        const fromL2 = await this.readL2(key);
-        if (fromL2?.fresh) {
-          fromOtherInstance.l2 = true;
-          return fromL2.stored;
-        }
-        if (this.now() > deadline + this.lockTtlMs) break;
-      }
-    }
+    // Locks in order: the worker_threads sharing L1 first, then the instances sharing L2. A
+    // waiter polls both tiers: another worker's load lands in the shared L1, another
+    // instance's in L2.
+    const held: LockHandle[] = [];
     try {
-      if (handle !== undefined) {
-        // The holder before us may have finished between our L2 read and our lock.
-        const fromL2 = await this.readL2(key);
-        if (fromL2?.fresh) {
-          fromOtherInstance.l2 = true;
-          return fromL2.stored;
+      for (const lock of this.locks) {
+        if (lock === this.lock && this.breaker.state !== 'closed') break; // L2 is away: no L2 lock
+        const deadline = this.now() + 2 * this.lockTtlMs;
+        let wait = WAIT_FIRST_MS;
+        for (;;) {
+          let handle: LockHandle | undefined;
+          try {
+            const acquiring = lock.acquire(key, this.lockTtlMs);
+            handle = await withTimeout(acquiring, LOCK_ACQUIRE_TIMEOUT_MS, () => {
+              // A late grant expires by itself; nobody will release it.
+              throw new TickcacheError('l2_timeout', `lock for ${JSON.stringify(key)} not granted in time`);
+            });
+          } catch (error) {
+            this.onError(error, `lock ${key}`);
+            break; // no lock service: load without it (at worst one load per instance)
+          }
+          if (handle !== undefined) {
+            held.push(handle);
+            break;
+          }
+          // Someone else loads; its lock expires if it dies.
+          await sleep(wait);
+          wait = Math.min(WAIT_MAX_MS, wait * 2);
+          const loaded = await this.loadedElsewhere(key, fromOtherInstance);
+          if (loaded !== undefined) return loaded;
+          if (this.now() > deadline) break;
         }
+      }
+      if (held.length > 0) {
+        // The holder before us may have finished between our last look and our lock.
+        const loaded = await this.loadedElsewhere(key, fromOtherInstance);
+        if (loaded !== undefined) return loaded;
       }
       return await this.loadAndStore(key, loader, options, stale);
     } finally {
-      if (handle !== undefined) await handle.release().catch((error: unknown) => this.onError(error, `unlock ${key}`));
+      for (const handle of held.reverse()) {
+        await handle.release().catch((error: unknown) => this.onError(error, `unlock ${key}`));
+      }
     }
+  }
+
+  /** A fresh value another worker (shared L1) or instance (L2) loaded while we waited. */
+  private async loadedElsewhere(key: string, fromOtherInstance: { l2: boolean }): Promise<Stored | undefined> {
+    if (this.locks.length > (this.lock === undefined ? 0 : 1)) {
+      const shared = this.l1.peek(key);
+      if (shared?.state === 'fresh') return shared.value;
+    }
+    const fromL2 = await this.readL2(key);
+    if (fromL2?.fresh) {
+      fromOtherInstance.l2 = true;
+      return fromL2.stored;
+    }
+    return undefined;
   }
 
   private async loadAndStore<V>(key: string, loader: Loader<V>, options: GetOrSetOptions, stale: Stored | undefined): Promise<Stored> {
@@ -615,7 +637,8 @@ export class TieredCache {
     let freshUntil: number;
     let staleUntil: number;
     if (written !== undefined) {
-      stored.ttlMs = written.ttl;
+      // 0 stands for "never" (bytes-mode L1s carry Stored as strict JSON, which has no Infinity).
+      stored.ttlMs = Number.isFinite(written.ttl) ? written.ttl : 0;
       freshUntil = now + written.ttl;
       staleUntil = now + written.staleTtl;
     } else {
@@ -653,7 +676,7 @@ export class TieredCache {
       return undefined;
     }
     const fresh = times.ttl > 0;
-    const stored: Stored = { value, version: envelope.version, ttlMs: times.ttl };
+    const stored: Stored = { value, version: envelope.version, ttlMs: Number.isFinite(times.ttl) ? times.ttl : 0 };
     if (fresh) this.counters.l2.hits++;
     else this.counters.l2.graced++;
     try {
