@@ -70,6 +70,8 @@ export interface RedisBusOptions {
 }
 
 let instanceCounter = 0;
+/** Longest wait for the UNSUBSCRIBE of close() (a hung server must not hang shutdown). */
+const CLOSE_TIMEOUT_MS = 1000;
 
 export class RedisBus implements InvalidationBus {
   readonly instanceId: string;
@@ -87,6 +89,9 @@ export class RedisBus implements InvalidationBus {
     this.instanceId = options.instanceId ?? `${process.pid}-${Date.now().toString(36)}-${++instanceCounter}`;
     this.onError = options.onError ?? (() => {});
     const subscriber = options.subscriber;
+    // Without a listener ioredis prints "Unhandled error event" for every failed reconnect
+    // while Redis is away (a duplicate() connection does not inherit the parent's listener).
+    subscriber.on('error', (error: unknown) => this.onError(error, 'bus connection'));
     subscriber.on('message', (channel: string, text: string) => {
       if (channel === this.channel) this.deliver(text);
     });
@@ -118,10 +123,22 @@ export class RedisBus implements InvalidationBus {
   }
 
   async close(): Promise<void> {
+    const subscriber = this.options.subscriber;
+    // While Redis is away the subscriber (offline queue on, so SUBSCRIBE survives reconnects)
+    // would queue the UNSUBSCRIBE until Redis returns: close() must not wait for that.
+    if (subscriber.status !== 'ready') return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      await this.options.subscriber.unsubscribe(this.channel);
+      await Promise.race([
+        subscriber.unsubscribe(this.channel),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
+        }),
+      ]);
     } catch {
-      // already disconnected: nothing to unsubscribe
+      // disconnected meanwhile: nothing to unsubscribe
+    } finally {
+      clearTimeout(timer);
     }
   }
 
