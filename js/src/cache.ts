@@ -464,9 +464,10 @@ export class BytesCache<V> extends CacheBase<V> {
   readonly mode = 'bytes' as const;
   private readonly codec: ValueCodec;
 
-  constructor(core: CoreCache, backend: Backend, info: BackendInfo, options: CacheOptions) {
+  constructor(core: CoreCache, backend: Backend, info: BackendInfo, options: CacheOptions, shared = false) {
     super(core, backend, info, options);
-    this.codec = new ValueCodec(options.serializer);
+    // Shapes are JS memory of this realm: a cache other worker_threads read cannot use them.
+    this.codec = new ValueCodec(options.serializer, { shapes: !shared && options.name === undefined });
   }
 
   get(key: string): V | undefined {

@@ -50,5 +50,5 @@ export function openNamed<V>(backend: Backend, name: string, options: OpenOption
   } catch (error) {
     throw fromHostError(error);
   }
-  return new BytesCache<V>(core, backend, info, options);
+  return new BytesCache<V>(core, backend, info, options, /* shared= */ true);
 }
