@@ -1,13 +1,20 @@
 // membership_index.h: which entries carry which tag, and which namespace each key is in.
 //
 // Tag and prefix invalidation must touch only the entries they remove, never scan the
-// cache. Each membership is a 20-byte node linked into its group's list and into its entry's
-// chain; a group is a tag, or a namespace (a key up to and including its last separator,
+// cache. A group is a tag, or a namespace (a key up to and including its last separator,
 // "feed:42:" for "feed:42:c9"). Namespaces sit in an ordered map, so a prefix finds its
-// groups by a range, not a scan. Entries without tags or namespace cost nothing here.
+// groups by a range, not a scan.
+//   - A tag membership is a 20-byte node linked into its tag's list and into its entry's chain
+//     (an entry has any number of tags).
+//   - A namespace membership needs no node: an entry has at most one namespace, so it is three
+//     per-slot words (group, prev, next) -- 12 bytes instead of a node and a chain head (24),
+//     which is most of the per-entry cost for keys like "quote:AAPL".
+// Entries without tags or namespace cost nothing here beyond those per-slot words, which exist
+// only once some entry of the shard had a namespace.
 //
-// Invariants: a group exists exactly while it has members; an entry's chain lists each of
-// its groups once; node 0 and group 0 are "none".
+// Invariants: a group exists exactly while it has members; an entry's chain lists each of its
+// tags once; node 0, group 0 and slot 0 are "none"; ns_of_slot_[s] != 0 exactly while slot s
+// is in that namespace's list.
 #pragma once
 
 #include <algorithm>
@@ -36,11 +43,17 @@ class MembershipIndex {
     tags_.clear();
     namespaces_.clear();
     first_of_slot_.clear();
+    ns_links_.clear();
   }
 
-  // Adds `slot` to the group; a second add of the same group is ignored.
+  // Adds `slot` to the group; a second add of the same group is ignored. An entry has at most
+  // one namespace: adding another replaces it.
   void Add(SlotId slot, Kind kind, std::string_view name) {
     uint32_t group = FindOrCreateGroup(kind, name);
+    if (kind == Kind::kNamespace) {
+      AddToNamespace(slot, group);
+      return;
+    }
     if (slot < first_of_slot_.size()) {
       for (uint32_t n = first_of_slot_[slot]; n != 0; n = nodes_[n].entry_next) {
         if (nodes_[n].group == group) return;
@@ -59,8 +72,8 @@ class MembershipIndex {
 
   // Drops every membership of `slot`; returns how many it had.
   uint32_t RemoveAll(SlotId slot) {
-    if (slot >= first_of_slot_.size()) return 0;
-    uint32_t removed = 0;
+    uint32_t removed = RemoveFromNamespace(slot) ? 1 : 0;
+    if (slot >= first_of_slot_.size()) return removed;
     uint32_t n = first_of_slot_[slot];
     first_of_slot_[slot] = 0;
     while (n != 0) {
@@ -73,7 +86,7 @@ class MembershipIndex {
   }
 
   uint32_t CountOf(SlotId slot) const {
-    uint32_t count = 0;
+    uint32_t count = slot < ns_links_.size() && ns_links_[slot].group != 0 ? 1 : 0;
     if (slot < first_of_slot_.size()) {
       for (uint32_t n = first_of_slot_[slot]; n != 0; n = nodes_[n].entry_next) ++count;
     }
@@ -108,7 +121,7 @@ class MembershipIndex {
 
   size_t MemoryBytes() const {
     return nodes_.capacity() * sizeof(Node) + groups_.capacity() * sizeof(Group) +
-           first_of_slot_.capacity() * sizeof(uint32_t) +
+           first_of_slot_.capacity() * sizeof(uint32_t) + ns_links_.capacity() * sizeof(NsLink) +
            (tags_.size() + namespaces_.size()) * 64;  // map nodes, roughly
   }
 
@@ -119,9 +132,14 @@ class MembershipIndex {
     uint32_t prev, next;  // within the group
     uint32_t entry_next;  // the entry's next membership
   };
+  // A slot's place in its namespace's list (slot ids, 0: none).
+  struct NsLink {
+    uint32_t group = 0;
+    SlotId prev = 0, next = 0;
+  };
   struct Group {
     std::string name;
-    uint32_t head = 0;
+    uint32_t head = 0;  // a node (tags) or a slot (namespaces)
     uint32_t count = 0;
     Kind kind = Kind::kTag;
   };
@@ -162,6 +180,47 @@ class MembershipIndex {
     return static_cast<uint32_t>(nodes_.size() - 1);
   }
 
+  void AddToNamespace(SlotId slot, uint32_t group) {
+    if (slot >= ns_links_.size()) {
+      ns_links_.resize(std::max<size_t>(slot + 1, ns_links_.size() * 2));
+    }
+    if (ns_links_[slot].group == group) return;
+    RemoveFromNamespace(slot);
+    Group& g = groups_[group];
+    ns_links_[slot] = NsLink{group, 0, g.head};
+    if (g.head != 0) ns_links_[g.head].prev = slot;
+    g.head = slot;
+    ++g.count;
+  }
+
+  bool RemoveFromNamespace(SlotId slot) {
+    if (slot >= ns_links_.size() || ns_links_[slot].group == 0) return false;
+    NsLink link = ns_links_[slot];
+    Group& g = groups_[link.group];
+    if (link.prev != 0) {
+      ns_links_[link.prev].next = link.next;
+    } else {
+      g.head = link.next;
+    }
+    if (link.next != 0) ns_links_[link.next].prev = link.prev;
+    ns_links_[slot] = NsLink{};
+    ReleaseIfEmpty(link.group);
+    return true;
+  }
+
+  // Drops a group that just lost a member, if that was its last.
+  void ReleaseIfEmpty(uint32_t group) {
+    Group& g = groups_[group];
+    if (--g.count != 0) return;
+    if (g.kind == Kind::kTag) {
+      tags_.erase(g.name);
+    } else {
+      namespaces_.erase(g.name);
+    }
+    g = Group{};
+    free_groups_.push_back(group);
+  }
+
   void Unlink(uint32_t n) {
     Node& node = nodes_[n];
     Group& g = groups_[node.group];
@@ -171,21 +230,17 @@ class MembershipIndex {
       g.head = node.next;
     }
     if (node.next != 0) nodes_[node.next].prev = node.prev;
-    if (--g.count == 0) {
-      if (g.kind == Kind::kTag) {
-        tags_.erase(g.name);
-      } else {
-        namespaces_.erase(g.name);
-      }
-      g = Group{};
-      free_groups_.push_back(node.group);
-    }
+    ReleaseIfEmpty(node.group);
     node = Node{};
     node.next = free_node_;
     free_node_ = n;
   }
 
   void AppendMembers(uint32_t group, std::vector<SlotId>* out) const {
+    if (groups_[group].kind == Kind::kNamespace) {
+      for (SlotId s = groups_[group].head; s != 0; s = ns_links_[s].next) out->push_back(s);
+      return;
+    }
     for (uint32_t n = groups_[group].head; n != 0; n = nodes_[n].next)
       out->push_back(nodes_[n].slot);
   }
@@ -196,7 +251,8 @@ class MembershipIndex {
   std::vector<uint32_t> free_groups_;
   std::unordered_map<std::string, uint32_t> tags_;
   std::map<std::string, uint32_t, std::less<>> namespaces_;
-  std::vector<uint32_t> first_of_slot_;  // indexed by SlotId; grown on first membership
+  std::vector<uint32_t> first_of_slot_;  // indexed by SlotId; grown on first tag
+  std::vector<NsLink> ns_links_;         // indexed by SlotId; grown on first namespace
 };
 
 }  // namespace tickcache
