@@ -77,6 +77,7 @@ export interface Cache<V = unknown> {
 const READ_BUFFER_REFS = 1024; // a power of two: the ring index is a mask
 const READ_BUFFER_MASK = READ_BUFFER_REFS - 1;
 const DRAIN_PAIRS = 256;
+const FRONT_INITIAL_SLOTS = 64;
 
 function checkKey(key: unknown): asserts key is string {
   if (typeof key !== 'string') {
@@ -256,21 +257,94 @@ abstract class CacheBase<V> implements Cache<V> {
   }
 }
 
-/** One entry of the object-mode front. Times are absolute epoch ms; Infinity never. */
-class FrontEntry<V> {
-  constructor(
-    readonly key: string,
-    public value: V,
-    readonly ref: number,
-    public freshUntil: number,
-    public staleUntil: number,
-  ) {}
+/**
+ * The object-mode front's entries, as parallel arrays indexed by a dense slot number (`i`), the
+ * way lru-cache lays out its own: a hit is one Map lookup (key -> i, a small integer) and one
+ * array load, with no entry object between them. `refs[i]` is the core's EntryRef of slot i.
+ * Times are absolute epoch ms, Infinity for never. `expiring` counts slots whose freshUntil is
+ * finite: while it is 0, no hit needs a clock read.
+ */
+class FrontSlots<V> {
+  readonly byKey = new Map<string, number>();
+  readonly byRef = new Map<number, number>();
+  keys: Array<string | undefined> = [];
+  values: Array<V | undefined> = [];
+  refs = new Uint32Array(FRONT_INITIAL_SLOTS);
+  freshUntil = new Float64Array(FRONT_INITIAL_SLOTS);
+  staleUntil = new Float64Array(FRONT_INITIAL_SLOTS);
+  expiring = 0;
+  private readonly free: number[] = [];
+  private used = 0;
+
+  /** Installs a write the core made: in place when the core kept the slot (same key, same ref). */
+  install(key: string, value: V, ref: number, freshUntil: number, staleUntil: number): void {
+    let i = this.byRef.get(ref);
+    if (i === undefined || this.keys[i] !== key) {
+      i = this.allocate();
+      this.keys[i] = key;
+      this.refs[i] = ref;
+      this.byKey.set(key, i);
+      this.byRef.set(ref, i);
+    } else if (this.freshUntil[i] !== Infinity) {
+      this.expiring--;
+    }
+    this.values[i] = value;
+    this.freshUntil[i] = freshUntil;
+    this.staleUntil[i] = staleUntil;
+    if (freshUntil !== Infinity) this.expiring++;
+  }
+
+  /** Drops the slot the core's entry `ref` had, if the front holds it. */
+  removeRef(ref: number): void {
+    const i = this.byRef.get(ref);
+    if (i === undefined) return;
+    this.byRef.delete(ref);
+    const key = this.keys[i]!;
+    if (this.byKey.get(key) === i) this.byKey.delete(key);
+    if (this.freshUntil[i] !== Infinity) this.expiring--;
+    this.keys[i] = undefined;
+    this.values[i] = undefined; // let the value be collected
+    this.free.push(i);
+  }
+
+  clear(): void {
+    this.byKey.clear();
+    this.byRef.clear();
+    this.keys = [];
+    this.values = [];
+    this.free.length = 0;
+    this.used = 0;
+    this.expiring = 0;
+  }
+
+  private allocate(): number {
+    const reused = this.free.pop();
+    if (reused !== undefined) return reused;
+    if (this.used === this.refs.length) this.grow();
+    return this.used++;
+  }
+
+  private grow(): void {
+    const size = this.refs.length * 2;
+    const refs = new Uint32Array(size);
+    refs.set(this.refs);
+    this.refs = refs;
+    const freshUntil = new Float64Array(size);
+    freshUntil.set(this.freshUntil);
+    this.freshUntil = freshUntil;
+    const staleUntil = new Float64Array(size);
+    staleUntil.set(this.staleUntil);
+    this.staleUntil = staleUntil;
+  }
 }
 
 export class ObjectCache<V> extends CacheBase<V> {
   readonly mode = 'object' as const;
-  private readonly byKey = new Map<string, FrontEntry<V>>();
-  private readonly byRef = new Map<number, FrontEntry<V>>();
+  private readonly slots = new FrontSlots<V>();
+  // The read buffer holds front slot numbers (stale ones with STALE_ANSWER_BIT); they are
+  // turned into the core's refs when replayed. A slot recorded here cannot be freed before the
+  // replay: slots are freed only by removals, which only follow a write, and every write
+  // replays the buffer first.
   private readonly readBuffer = new Uint32Array(READ_BUFFER_REFS);
   private readonly replay = new Uint32Array(READ_BUFFER_REFS);
   private reads = 0; // hits since the last replay; the buffer keeps the last READ_BUFFER_REFS
@@ -281,26 +355,29 @@ export class ObjectCache<V> extends CacheBase<V> {
   private static readonly NO_BYTES = new Uint8Array(0);
 
   get(key: string): V | undefined {
-    const entry = this.byKey.get(key);
-    if (entry === undefined) return this.miss(key);
-    // Entries that never expire (the common case for an LRU-style cache) need no clock read.
-    if (entry.freshUntil !== Infinity) {
-      const now = this.now();
-      if (now >= entry.freshUntil) {
-        if (now >= entry.staleUntil) return this.miss(key);
-        this.recordStale(entry.ref);
-        return entry.value;
+    const slots = this.slots;
+    const i = slots.byKey.get(key);
+    if (i === undefined) return this.miss(key);
+    if (slots.expiring !== 0) {
+      const freshUntil = slots.freshUntil[i]!;
+      if (freshUntil !== Infinity) {
+        const now = this.now();
+        if (now >= freshUntil) {
+          if (now >= slots.staleUntil[i]!) return this.miss(key);
+          this.recordStale(i);
+          return slots.values[i];
+        }
       }
     }
-    this.readBuffer[this.reads++ & READ_BUFFER_MASK] = entry.ref; // the hot path: no call
-    return entry.value;
+    this.readBuffer[this.reads++ & READ_BUFFER_MASK] = i; // the hot path: no host call
+    return slots.values[i];
   }
 
   getEntry(key: string): CacheEntry<V> | undefined {
     const found = this.lookup(key);
     if (found === undefined) return this.miss(key);
-    if (found.state === 'fresh') this.readBuffer[this.reads++ & READ_BUFFER_MASK] = found.ref;
-    else this.recordStale(found.ref);
+    if (found.entry.state === 'fresh') this.readBuffer[this.reads++ & READ_BUFFER_MASK] = found.slot;
+    else this.recordStale(found.slot);
     return found.entry;
   }
 
@@ -332,34 +409,35 @@ export class ObjectCache<V> extends CacheBase<V> {
 
   override close(): void {
     super.close();
-    this.byKey.clear();
-    this.byRef.clear();
+    this.slots.clear();
   }
 
   protected reportAccesses(): void {
     if (this.reads === 0 && this.misses === 0) return;
     const reads = this.reads;
     const kept = Math.min(reads, READ_BUFFER_REFS);
-    let refs = this.readBuffer;
-    if (reads > READ_BUFFER_REFS) {
-      // The ring wrapped: replay its oldest read first, so recency comes out right.
-      const oldest = reads & READ_BUFFER_MASK;
-      this.replay.set(this.readBuffer.subarray(oldest), 0);
-      this.replay.set(this.readBuffer.subarray(0, oldest), READ_BUFFER_REFS - oldest);
-      refs = this.replay;
+    // Oldest read first (the ring may have wrapped), so recency comes out right; slot numbers
+    // become the core's refs on the way.
+    const oldest = reads > READ_BUFFER_REFS ? reads & READ_BUFFER_MASK : 0;
+    const refs = this.slots.refs;
+    let staleKept = 0;
+    for (let n = 0; n < kept; n++) {
+      const recorded = this.readBuffer[(oldest + n) & READ_BUFFER_MASK]!;
+      if (recorded >= STALE_ANSWER_BIT) {
+        staleKept++;
+        this.replay[n] = refs[recorded - STALE_ANSWER_BIT]! | STALE_ANSWER_BIT;
+      } else {
+        this.replay[n] = refs[recorded]!;
+      }
     }
     // touch() counts the hits it replays; the dropped ones are counted apart.
-    let staleKept = 0;
-    if (this.staleReads > 0) {
-      for (let i = 0; i < kept; i++) if (refs[i]! >= STALE_ANSWER_BIT) staleKept++;
-    }
     const droppedStale = this.staleReads - staleKept;
     const droppedFresh = reads - kept - droppedStale;
     const misses = this.misses;
     this.reads = 0;
     this.staleReads = 0;
     this.misses = 0;
-    this.call(() => this.core.touch(refs, kept, misses, droppedFresh, droppedStale));
+    this.call(() => this.core.touch(this.replay, kept, misses, droppedFresh, droppedStale));
   }
 
   protected afterRemovals(): void {
@@ -371,13 +449,7 @@ export class ObjectCache<V> extends CacheBase<V> {
       } catch {
         return; // closed underneath us: nothing left to mirror
       }
-      for (let i = 0; i < pairs; i++) {
-        const ref = this.drainOut[2 * i]!;
-        const entry = this.byRef.get(ref);
-        if (entry === undefined) continue;
-        this.byRef.delete(ref);
-        if (this.byKey.get(entry.key) === entry) this.byKey.delete(entry.key);
-      }
+      for (let n = 0; n < pairs; n++) this.slots.removeRef(this.drainOut[2 * n]!);
       if (pairs < DRAIN_PAIRS) return;
     }
   }
@@ -401,39 +473,27 @@ export class ObjectCache<V> extends CacheBase<V> {
     if (!written) return false;
     // Installed before the removals are drained: if the policy refused or evicted the new entry
     // at once, its notice comes in that drain and takes it out again.
-    this.install(key, value, out);
+    this.slots.install(key, value, out[0]!, out[1]!, out[2]!);
     if (out[3]! > 0) this.afterRemovals();
     return true;
   }
 
-  private install(key: string, value: V, out: Float64Array): void {
-    const ref = out[0]!;
-    const atRef = this.byRef.get(ref);
-    if (atRef !== undefined && atRef.key === key) {
-      atRef.value = value; // the core replaced the entry in place: same slot, same ref
-      atRef.freshUntil = out[1]!;
-      atRef.staleUntil = out[2]!;
-      return;
-    }
-    const entry = new FrontEntry(key, value, ref, out[1]!, out[2]!);
-    this.byKey.set(key, entry);
-    this.byRef.set(ref, entry);
-  }
-
-  private lookup(key: string): { entry: CacheEntry<V>; ref: number; state: 'fresh' | 'stale' } | undefined {
-    const entry = this.byKey.get(key);
-    if (entry === undefined) return undefined;
+  private lookup(key: string): { entry: CacheEntry<V>; slot: number } | undefined {
+    const slots = this.slots;
+    const i = slots.byKey.get(key);
+    if (i === undefined) return undefined;
     const now = this.now();
-    if (now >= entry.staleUntil) return undefined;
-    const state = now < entry.freshUntil ? 'fresh' : 'stale';
+    const freshUntil = slots.freshUntil[i]!;
+    const staleUntil = slots.staleUntil[i]!;
+    if (now >= staleUntil) return undefined;
+    const state = now < freshUntil ? 'fresh' : 'stale';
     return {
-      ref: entry.ref,
-      state,
+      slot: i,
       entry: {
-        value: entry.value,
+        value: slots.values[i] as V,
         state,
-        ttl: state === 'fresh' ? entry.freshUntil - now : 0,
-        staleTtl: entry.staleUntil - now,
+        ttl: state === 'fresh' ? freshUntil - now : 0,
+        staleTtl: staleUntil - now,
       },
     };
   }
@@ -444,9 +504,9 @@ export class ObjectCache<V> extends CacheBase<V> {
     return undefined;
   }
 
-  private recordStale(ref: number): void {
+  private recordStale(slot: number): void {
     this.staleReads++;
-    this.readBuffer[this.reads++ & READ_BUFFER_MASK] = ref | STALE_ANSWER_BIT;
+    this.readBuffer[this.reads++ & READ_BUFFER_MASK] = slot | STALE_ANSWER_BIT;
   }
 
   /** Why a key found nothing may be a caller's mistake: say so rather than answer a miss. */
