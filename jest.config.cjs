@@ -32,5 +32,14 @@ module.exports = {
         '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tests/service/tsconfig.json' }],
       },
     },
+    // The NestJS integration and the example service: real Nest apps over HTTP (supertest).
+    {
+      ...shared,
+      displayName: 'nest',
+      testMatch: ['<rootDir>/tests/nest/**/*.test.ts', '<rootDir>/examples/stock-service/test/**/*.test.ts'],
+      transform: {
+        '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tests/nest/tsconfig.json' }],
+      },
+    },
   ],
 };
