@@ -27,6 +27,8 @@ import type { InvalidationBus, InvalidationMessage } from './bus.js';
 import { checkEventMap, resolveEvent } from './events.js';
 import type { EventMap } from './events.js';
 import type { LoadLock, LockHandle } from './lock.js';
+import { Refresher } from './refresher.js';
+import type { Refreshable, RefresherOptions } from './refresher.js';
 import { TierCounters, prometheusText, tierSnapshot } from './stats.js';
 import type { HealthReport, TieredStatsSnapshot } from './stats.js';
 
@@ -85,6 +87,8 @@ interface KeyBackoff {
 }
 
 const DEFAULT_LOCK_TTL_MS = 10_000;
+// The refresher remembers the loaders of at most this many keys (the oldest are forgotten).
+const MAX_REFRESHABLE_KEYS = 10_000;
 const WAIT_FIRST_MS = 5;
 const LOCK_ACQUIRE_TIMEOUT_MS = 500;
 const WAIT_MAX_MS = 100;
@@ -125,7 +129,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => T | Pr
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-export class TieredCache {
+export class TieredCache implements Refreshable {
   readonly l1: Cache<Stored>;
   readonly l2: L2Adapter | undefined;
   private readonly lock: LoadLock | undefined;
@@ -157,6 +161,10 @@ export class TieredCache {
   private enabledFlag = true;
   private closed = false;
   private readonly closers: Array<() => Promise<void> | void>;
+  private refresherValue: Refresher | undefined;
+  // Set only while a refresher runs: keys read since its last run, and how to reload them.
+  private hotKeys: Set<string> | undefined;
+  private readonly loaders = new Map<string, { loader: Loader<unknown>; options: GetOrSetOptions }>();
 
   constructor(options: TieredCacheOptions) {
     if (typeof options !== 'object' || options === null || options.l1 === undefined) {
@@ -214,6 +222,7 @@ export class TieredCache {
     this.checkOpen();
     if (typeof loader !== 'function') throw new TickcacheError('invalid_argument', 'getOrSet needs a loader function');
     const merged = { ...this.defaults, ...options };
+    if (this.hotKeys !== undefined) this.noteHot(key, loader, merged);
     if (!this.enabledFlag) {
       const value = await this.callLoader(key, loader, merged);
       return { value, version: 0, ttlMs: 0, source: 'loader' };
@@ -357,6 +366,61 @@ export class TieredCache {
     return stored.version !== before;
   }
 
+  /**
+   * Starts reloading hot keys before they expire (refresher.ts): every 5 minutes by default,
+   * with jitter. Keys count as hot when read through getOrSet since the last run.
+   */
+  startRefresher(options: RefresherOptions = {}): Refresher {
+    this.checkOpen();
+    if (this.refresherValue !== undefined) return this.refresherValue;
+    this.hotKeys = new Set();
+    this.refresherValue = new Refresher(this, options).start();
+    return this.refresherValue;
+  }
+
+  get refresher(): Refresher | undefined {
+    return this.refresherValue;
+  }
+
+  async stopRefresher(): Promise<void> {
+    const refresher = this.refresherValue;
+    this.refresherValue = undefined;
+    this.hotKeys = undefined;
+    this.loaders.clear();
+    await refresher?.stop();
+  }
+
+  /** Refreshable: the hot keys since the last call, with their fresh time left in L1. */
+  takeHotKeys(): Array<{ key: string; freshLeftMs: number }> {
+    const hot = this.hotKeys;
+    if (hot === undefined) return [];
+    this.hotKeys = new Set();
+    const result: Array<{ key: string; freshLeftMs: number }> = [];
+    for (const key of hot) {
+      if (!this.loaders.has(key)) continue;
+      result.push({ key, freshLeftMs: this.l1.peek(key)?.ttl ?? 0 });
+    }
+    return result;
+  }
+
+  /** Refreshable: reloads `key` with the loader it was last read with. */
+  async reload(key: string): Promise<boolean> {
+    const known = this.loaders.get(key);
+    if (known === undefined) throw new TickcacheError('not_found', `no loader known for ${JSON.stringify(key)}`);
+    return this.refresh(key, known.loader, known.options);
+  }
+
+  private noteHot(key: string, loader: Loader<unknown>, options: GetOrSetOptions): void {
+    this.hotKeys!.add(key);
+    const known = this.loaders.get(key);
+    if (known !== undefined && known.loader === loader) return;
+    if (known === undefined && this.loaders.size >= MAX_REFRESHABLE_KEYS) {
+      const oldest = this.loaders.keys().next().value as string;
+      this.loaders.delete(oldest);
+    }
+    this.loaders.set(key, { loader, options });
+  }
+
   stats(): TieredStatsSnapshot {
     const l1 = tierSnapshot(this.counters.l1);
     const l2 = tierSnapshot(this.counters.l2);
@@ -403,6 +467,7 @@ export class TieredCache {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.stopRefresher();
     await this.idle();
     for (const close of this.closers) {
       try {
