@@ -33,6 +33,7 @@
 #include "tickcache/config.h"
 #include "tickcache/market_hours.h"
 #include "tickcache/options_json.h"
+#include "tickcache/store.h"
 
 namespace tickcache {
 namespace {
@@ -936,6 +937,51 @@ Result<PolicyConfig> ParsePolicyConfig(std::string_view json_text) {
   return PolicyConfigFrom(document.value());
 }
 
+namespace {
+
+// "store": {"type": "memory"} (the default) or {"type": "file", "directory": "...",
+// "maxFileBytes": N}. Whether the host can have files is the store's to say when the cache is
+// created (wasm: kUnsupported), not the parser's.
+Status ParseStoreField(const json& store, Options* options) {
+  if (!store.is_object()) {
+    return BadConfig(
+        "store", "must be an object {\"type\": \"memory\" | \"file\", ...}, got " + Shown(store));
+  }
+  if (Status s = CheckKnownFields(store, "store", {"type", "directory", "maxFileBytes"}); !s.ok()) {
+    return s;
+  }
+  const json* type = FindField(store, "type");
+  const std::string kind = type != nullptr && type->is_string() ? type->get<std::string>() : "";
+  if (kind == "memory") {
+    if (FindField(store, "directory") != nullptr || FindField(store, "maxFileBytes") != nullptr) {
+      return BadConfig("store", "a memory store takes no directory or maxFileBytes");
+    }
+    options->store = MemoryStoreFactory();
+    return Status::Ok();
+  }
+  if (kind != "file") {
+    return BadConfig("store.type", "must be \"memory\" or \"file\", got " +
+                                       (type == nullptr ? std::string("nothing") : Shown(*type)));
+  }
+  const json* directory = FindField(store, "directory");
+  if (directory == nullptr || !directory->is_string() ||
+      directory->get_ref<const std::string&>().empty()) {
+    return BadConfig("store.directory",
+                     "a file store needs a directory (a non-empty string), got " +
+                         (directory == nullptr ? std::string("nothing") : Shown(*directory)));
+  }
+  uint64_t max_file_bytes = 0;
+  if (const json* max = FindField(store, "maxFileBytes")) {
+    Result<uint64_t> number = ParseCount(*max, "store.maxFileBytes", UINT64_MAX);
+    if (!number.ok()) return number.status();
+    max_file_bytes = number.value();
+  }
+  options->store = FileStoreFactory(directory->get<std::string>(), max_file_bytes);
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<Options> ParseOptionsJson(std::string_view json_text) {
   Result<json> parsed = ParseDocument(json_text, "options");
   if (!parsed.ok()) return parsed.status();
@@ -943,11 +989,14 @@ Result<Options> ParseOptionsJson(std::string_view json_text) {
   if (Status s = CheckKnownFields(
           document, "",
           {"maxEntries", "maxBytes", "policy", "defaultTtl", "defaultGrace", "maxKeyBytes",
-           "maxValueBytes", "shards", "namespaceSeparator", "hashSeed", "config"});
+           "maxValueBytes", "shards", "namespaceSeparator", "hashSeed", "config", "store"});
       !s.ok()) {
     return s;
   }
   Options options;
+  if (const json* store = FindField(document, "store")) {
+    if (Status s = ParseStoreField(*store, &options); !s.ok()) return s;
+  }
   auto count = [&](const char* name, uint64_t max, auto* out) -> Status {
     const json* field = FindField(document, name);
     if (field == nullptr) return Status::Ok();

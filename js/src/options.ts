@@ -21,6 +21,7 @@ const CORE_OPTION_NAMES = [
   'shards',
   'hashSeed',
   'config',
+  'store',
 ] as const;
 const HOST_OPTION_NAMES = ['mode', 'serializer', 'backend', 'name', 'clock'] as const;
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set([...CORE_OPTION_NAMES, ...HOST_OPTION_NAMES]);
@@ -85,6 +86,14 @@ export function coreOptionsJson(options: CacheOptions): string {
   }
   if (options.config !== undefined && (typeof options.config !== 'object' || options.config === null)) {
     refuse('config', 'an object (the policy configuration)', options.config);
+  }
+  const store = options.store as unknown;
+  if (store !== undefined) {
+    if (typeof store !== 'object' || store === null) refuse('store', 'an object { type: "memory" | "file", ... }', store);
+    if ((store as { type?: unknown }).type === 'file' && (options.mode ?? 'object') !== 'bytes') {
+      // Object-mode values live on the JS heap: a reopened file store would hold keys without them.
+      throw new TickcacheError('invalid_option', 'a file store keeps values across restarts: it needs mode "bytes"');
+    }
   }
   const document: Record<string, unknown> = {};
   for (const name of CORE_OPTION_NAMES) {

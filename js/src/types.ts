@@ -56,6 +56,11 @@ export interface CacheOptions {
   clock?: () => number;
   shards?: number;
   hashSeed?: number;
+  /**
+   * Where entries live: in memory (the default) or, native and bytes mode only, in log files
+   * under `directory` (kept under `maxFileBytes`), so a cache reopened after a restart starts warm.
+   */
+  store?: { type: 'memory' } | { type: 'file'; directory: string; maxFileBytes?: number };
 }
 
 export interface SetOptions {

@@ -105,3 +105,54 @@ TEST(HostNumbers, DurationsFromJavaScriptMeanTheSameOnBothHosts) {
 
 }  // namespace
 }  // namespace tickcache
+
+namespace tickcache {
+namespace {
+
+TEST(OptionsJsonStore, MemoryByDefaultAndBadStoresNamed) {
+  EXPECT_TRUE(ParseOptionsJson(R"({"maxEntries": 5, "store": {"type": "memory"}})").ok());
+  struct Case {
+    const char* json;
+    const char* expect_in_message;
+  };
+  for (const Case& c : {
+           Case{R"({"store": "file"})", "store: must be an object"},
+           Case{R"({"store": {"type": "disk"}})", "store.type: must be \"memory\" or \"file\""},
+           Case{R"({"store": {}})", "store.type"},
+           Case{R"({"store": {"type": "file"}})", "store.directory: a file store needs"},
+           Case{R"({"store": {"type": "file", "directory": ""}})", "store.directory"},
+           Case{R"({"store": {"type": "file", "directory": "/x", "maxFileBytes": -1}})",
+                "store.maxFileBytes"},
+           Case{R"({"store": {"type": "memory", "directory": "/x"}})", "memory store takes no"},
+           Case{R"({"store": {"type": "file", "directory": "/x", "size": 1}})", "size"},
+       }) {
+    Result<Options> parsed = ParseOptionsJson(c.json);
+    ASSERT_FALSE(parsed.ok()) << c.json;
+    EXPECT_EQ(parsed.status().code(), ErrorCode::kBadConfig) << c.json;
+    EXPECT_NE(parsed.status().message().find(c.expect_in_message), std::string::npos)
+        << c.json << " -> " << parsed.status().message();
+  }
+}
+
+// Native only (a file store; excluded from the wasm run with the other CacheFileStore tests).
+TEST(CacheFileStore, OptionsJsonFileStoreReopensWithItsEntries) {
+  testing_support::TempDir dir;
+  const std::string json =
+      R"({"maxEntries": 100, "store": {"type": "file", "directory": ")" + dir.path() + R"("}})";
+  {
+    Result<Options> options = ParseOptionsJson(json);
+    ASSERT_TRUE(options.ok()) << options.status().ToString();
+    auto cache = std::move(Cache::Create(std::move(options).value())).value();
+    ASSERT_TRUE(cache->Set("price:AAPL", "189.5", {}).ok());
+    ASSERT_TRUE(cache->Flush().ok());
+  }
+  Result<Options> options = ParseOptionsJson(json);
+  ASSERT_TRUE(options.ok());
+  auto reopened = std::move(Cache::Create(std::move(options).value())).value();
+  std::string value;
+  EXPECT_EQ(reopened->Get("price:AAPL", &value).state, Freshness::kFresh);
+  EXPECT_EQ(value, "189.5");
+}
+
+}  // namespace
+}  // namespace tickcache
