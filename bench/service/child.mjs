@@ -1,0 +1,64 @@
+// @ts-check
+// bench/service/child.mjs: a measurement process of the service benchmarks (l1-hit.mjs,
+// l2-hit.mjs) as run.mjs drives it: forked with an IPC channel, asked one thing at a time.
+//
+// Invariants: at most one request is outstanding per process; a request whose process dies
+// rejects with the process's exit status and stderr (never hangs); stdout is ignored (the
+// processes answer over IPC only).
+
+import { fork } from 'node:child_process';
+
+export class MeasurementProcess {
+  /** @param {string} script @param {string[]} args @param {string} label */
+  constructor(script, args, label) {
+    this.label = label;
+    this.stderr = '';
+    this.exited = false;
+    /** @type {string | number | null} */
+    this.exitStatus = null;
+    this.child = fork(script, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    this.child.stderr?.on('data', (chunk) => {
+      this.stderr += String(chunk);
+    });
+    /** @type {Promise<void>} */
+    this.exit = new Promise((resolve) => {
+      this.child.on('exit', (code, signal) => {
+        this.exited = true;
+        this.exitStatus = signal ?? code;
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Sends `message` (null: send nothing, wait only) and resolves with the first reply of type
+   * `expect`; rejects if the process exits first.
+   * @param {object | null} message @param {string} expect @returns {Promise<any>}
+   */
+  request(message, expect) {
+    return new Promise((resolve, reject) => {
+      const onMessage = (/** @type {any} */ reply) => {
+        if (reply?.type !== expect) return;
+        this.child.off('message', onMessage);
+        resolve(reply);
+      };
+      this.child.on('message', onMessage);
+      this.exit.then(() => {
+        this.child.off('message', onMessage);
+        reject(new Error(`${this.label} exited (${String(this.exitStatus)}): ${this.stderr.trim()}`));
+      });
+      if (message !== null) this.child.send(message);
+    });
+  }
+
+  /** Waits up to `ms` for the process to exit by itself, then kills it. @param {number} ms */
+  async end(ms = 5000) {
+    if (!this.exited) {
+      await Promise.race([this.exit, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
+    }
+    if (!this.exited) {
+      this.child.kill('SIGKILL');
+      await this.exit;
+    }
+  }
+}
