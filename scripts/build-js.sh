@@ -2,7 +2,7 @@
 # scripts/build-js.sh: builds the npm package's JavaScript into dist/ from js/src (TypeScript).
 #
 #   dist/esm/    ES modules + .d.ts (tsc)            the "import" and "browser" conditions
-#   dist/cjs/    one CommonJS bundle + .d.cts (esbuild) the "require" condition
+#   dist/cjs/    CommonJS entries (require of the ES modules) + .d.cts: the "require" condition
 #   dist/wasm/   the wasm glue (wasm/core_cache.mjs + the single-file module), copied from the
 #                wasm build so both builds reach it as ../wasm/ and bundlers can follow it
 # The native addon stays in build/addon/Release (npm run build:native); dist/esm and dist/cjs
@@ -27,13 +27,15 @@ trap 'rm -rf "$OUT"' EXIT
 npx --no-install tsc -p tsconfig.json --outDir "$OUT/esm" --declarationDir "$OUT/esm"
 printf '{\n  "type": "module"\n}\n' >"$OUT/esm/package.json"
 
-# CommonJS: one bundle. import.meta.url (used to find the addon) becomes this file's URL; the
-# wasm glue stays an external dynamic import (an ES module, loadable from CommonJS by import()).
+# CommonJS: require() of the ES modules themselves (Node >= 20.19 loads ES modules from
+# require). Not a second build: CommonJS and ESM users share one module instance -- one backend,
+# one TickcacheError class, one set of caches -- so there is no dual-package hazard.
 mkdir -p "$OUT/cjs"
-npx --no-install esbuild js/src/index.ts --bundle --platform=node --format=cjs --target=node20 \
-  --outfile="$OUT/cjs/index.cjs" --packages=external --external:../wasm/core_cache.mjs --log-level=warning \
-  --define:import.meta.url=__tickcacheModuleUrl \
-  "--banner:js=const __tickcacheModuleUrl = require('node:url').pathToFileURL(__filename).href;"
+cjs_entry() {
+  printf "'use strict';\n// The package's CommonJS face: the ES module itself (see scripts/build-js.sh).\nmodule.exports = require('%s');\n" "$1" >"$2"
+}
+cjs_entry ../esm/index.js "$OUT/cjs/index.cjs"
+[[ -f "$OUT/esm/nest/index.js" ]] && cjs_entry ../esm/nest/index.js "$OUT/cjs/nest.cjs"
 printf '{\n  "type": "commonjs"\n}\n' >"$OUT/cjs/package.json"
 # Types for require(): the same declarations, as .d.cts naming .cjs siblings (every folder).
 while IFS= read -r dts; do
