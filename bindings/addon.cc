@@ -262,6 +262,78 @@ bool ReadTags(napi_env env, napi_value value, std::vector<std::string>* tags) {
   return true;
 }
 
+// An array of JS strings as UTF-8, packed into one buffer that keeps its capacity between
+// calls: one Node-API call per string of the usual length (a second for a long one), no
+// allocation per string. touch's missed keys, a batch of up to the front's buffer size.
+class Utf8Batch {
+ public:
+  // null or undefined: no strings. False, with invalid_argument pending, for anything but an
+  // array of strings (a getter that threw leaves its own exception pending).
+  bool Read(napi_env env, napi_value value, const char* what) {
+    bytes_.clear();
+    ends_.clear();
+    views_.clear();
+    napi_valuetype type = napi_undefined;
+    if (napi_typeof(env, value, &type) != napi_ok) return false;
+    if (type == napi_undefined || type == napi_null) return true;
+    bool is_array = false;
+    uint32_t count = 0;
+    if (napi_is_array(env, value, &is_array) != napi_ok || !is_array ||
+        napi_get_array_length(env, value, &count) != napi_ok) {
+      ThrowWrongType(env, what, "an array of strings, null or undefined", value);
+      return false;
+    }
+    for (uint32_t i = 0; i < count; ++i) {
+      napi_value element = nullptr;
+      if (napi_get_element(env, value, i, &element) != napi_ok) return false;
+      if (!Append(env, element)) {
+        ThrowWrongType(env, std::string(what) + "[" + std::to_string(i) + "]", "a string", element);
+        return false;
+      }
+    }
+    // Views only now: appending may have moved the bytes.
+    size_t begin = 0;
+    for (size_t end : ends_) {
+      views_.emplace_back(bytes_.data() + begin, end - begin);
+      begin = end;
+    }
+    return true;
+  }
+
+  const std::vector<std::string_view>& views() const { return views_; }
+
+ private:
+  static constexpr size_t kGuessBytes = 256;
+
+  // False when `element` is not a string.
+  bool Append(napi_env env, napi_value element) {
+    const size_t at = bytes_.size();
+    bytes_.resize(at + kGuessBytes);
+    size_t length = 0;
+    if (napi_get_value_string_utf8(env, element, &bytes_[at], kGuessBytes, &length) != napi_ok) {
+      bytes_.resize(at);
+      return false;
+    }
+    // As Utf8Arg: V8 writes whole characters only, so stopping more than 4 bytes short of
+    // the room offered means the string is complete.
+    if (length + 4 >= kGuessBytes) {
+      size_t full = 0;
+      napi_get_value_string_utf8(env, element, nullptr, 0, &full);
+      if (full != length) {
+        bytes_.resize(at + full + 1);  // room for the terminator Node-API always writes
+        napi_get_value_string_utf8(env, element, &bytes_[at], full + 1, &length);
+      }
+    }
+    bytes_.resize(at + length);
+    ends_.push_back(bytes_.size());
+    return true;
+  }
+
+  std::string bytes_;
+  std::vector<size_t> ends_;  // ends_[i]: where string i ends in bytes_
+  std::vector<std::string_view> views_;
+};
+
 void ReportTimes(const Lookup& lookup, double* out) { tickcache::LookupToHost(lookup, out); }
 
 // An absolute time as JS sees it: kNoExpiry ("never") is +Infinity.
@@ -632,9 +704,11 @@ class CoreCache : public Napi::ObjectWrap<CoreCache> {
     return Napi::Boolean::New(env, cache->Delete(key.view()));
   }
 
-  // touch(refs, count, misses, hits?, staleHits?): the answers a JS front gave itself: hits
-  // it replays to the policy (refs), misses, and hits it kept out of its read buffer (counted
-  // only).
+  // touch(refs, count, misses, hits?, staleHits?, missedKeys?): the answers a JS front gave
+  // itself: hits it replays to the policy (refs), misses it replays with their keys, misses
+  // and hits it only counts (beyond what its buffers kept). Hits go first, then the missed
+  // keys: a front reports before each write, so the newest miss, usually of the key about to
+  // be written, reaches the policy last, right before that write, as Get-then-Set would.
   Napi::Value Touch(const Napi::CallbackInfo& info) {
     napi_env env = info.Env();
     Cache* cache = Open(env);
@@ -649,7 +723,8 @@ class CoreCache : public Napi::ObjectWrap<CoreCache> {
                         &length) ||
         !ReadCount(env, info[1], "count", &count) || !ReadCount(env, info[2], "misses", &misses) ||
         (!IsUndefined(env, info[3]) && !ReadCount(env, info[3], "hits", &hits)) ||
-        (!IsUndefined(env, info[4]) && !ReadCount(env, info[4], "staleHits", &stale_hits))) {
+        (!IsUndefined(env, info[4]) && !ReadCount(env, info[4], "staleHits", &stale_hits)) ||
+        !missed_keys_.Read(env, info[5], "missedKeys")) {
       return Napi::Value();
     }
     if (count > static_cast<double>(length)) {
@@ -659,6 +734,8 @@ class CoreCache : public Napi::ObjectWrap<CoreCache> {
       return Napi::Value();
     }
     cache->Touch(refs, static_cast<size_t>(count));
+    const std::vector<std::string_view>& keys = missed_keys_.views();
+    if (!keys.empty()) cache->RecordMissedKeys(keys.data(), keys.size());
     cache->RecordMisses(static_cast<uint64_t>(misses));
     if (hits != 0 || stale_hits != 0) {
       cache->RecordHits(static_cast<uint64_t>(hits), static_cast<uint64_t>(stale_hits));
@@ -764,6 +841,8 @@ class CoreCache : public Napi::ObjectWrap<CoreCache> {
   // get/peek assign the value here, so a hit reuses its capacity and allocates only the
   // Buffer handed to JS.
   std::string value_scratch_;
+  // touch's missed keys; its capacity is kept for the next batch.
+  Utf8Batch missed_keys_;
 };
 
 // openCoreCache(name): a new handle on the named cache, from any env of the process.

@@ -339,10 +339,12 @@ class CoreCache {
     return rc === 1;
   }
 
-  // touch(refs, count, misses, hits?, staleHits?): what a JS front answered itself: hits it
-  // replays to the policy (the first `count` refs, the stale bit or'ed in for stale answers),
-  // misses, and hits it kept out of its read buffer (counted only).
-  touch(refs, count, misses, hits = 0, staleHits = 0) {
+  // touch(refs, count, misses, hits?, staleHits?, missedKeys?): what a JS front answered
+  // itself: hits it replays to the policy (the first `count` refs, the stale bit or'ed in for
+  // stale answers), misses it replays with their keys (an array of strings, or null/undefined),
+  // and misses and hits it only counts (beyond what its buffers kept). Refs and keys go in one
+  // call: the refs, then the keys as [u32 length][UTF-8] records, both in the scratch buffer.
+  touch(refs, count, misses, hits = 0, staleHits = 0, missedKeys = undefined) {
     checkTypedArray('refs', refs, Uint32Array, 0, 'a Uint32Array');
     checkCount('count', count);
     checkCount('misses', misses);
@@ -352,12 +354,34 @@ class CoreCache {
       throw codedError('invalid_argument',
                        `count ${count} is more than the ${refs.length} refs given`);
     }
+    let keyBytes = 0;
+    if (missedKeys != null) {
+      if (!Array.isArray(missedKeys)) {
+        throw typeError('missedKeys', 'an array of strings, null or undefined', missedKeys);
+      }
+      for (let i = 0; i < missedKeys.length; i++) {
+        checkString(`missedKeys[${i}]`, missedKeys[i]);
+        keyBytes += 4 + missedKeys[i].length * 3;
+      }
+    }
     const host = this.#host;
-    host.reserve(count * Uint32Array.BYTES_PER_ELEMENT);
+    const refBytes = count * Uint32Array.BYTES_PER_ELEMENT;
+    const view = host.reserve(refBytes + keyBytes);
     // scratchPtr is malloc'ed, so 8-aligned; HEAPU32 is re-read after reserve may have grown
     // memory.
     if (count > 0) host.module.HEAPU32.set(refs.subarray(0, count), host.scratchPtr >>> 2);
-    this.#count(host.module._tc_touch(this.#id, host.scratchPtr, count, misses, hits, staleHits));
+    let end = refBytes;
+    if (keyBytes > 0) {
+      const lengths = new DataView(view.buffer, view.byteOffset, view.byteLength);
+      for (const key of missedKeys) {
+        const written = host.writeString(view, end + 4, key);
+        lengths.setUint32(end, written, true);
+        end += 4 + written;
+      }
+    }
+    const base = host.scratchPtr;
+    this.#count(host.module._tc_touch(this.#id, base, count, misses, hits, staleHits,
+                                      base + refBytes, end - refBytes));
   }
 
   // drainRemovals(out): moves the oldest removal notices into out as [ref, cause, ...];

@@ -94,7 +94,9 @@ struct CacheHandle {
 
 std::vector<CacheHandle> g_caches;  // index = id
 std::string g_result;               // the last value or document handed to JS
-const char* g_error_code = "";      // static strings only: ErrorCodeName or a literal
+// tc_touch's missed keys, views into its argument for the call; kept for the capacity.
+std::vector<std::string_view> g_missed_keys;
+const char* g_error_code = "";  // static strings only: ErrorCodeName or a literal
 std::string g_error_message;
 
 constexpr int kFailed = -1;
@@ -165,8 +167,11 @@ int Report(const tickcache::Lookup& lookup, double* out_times) {
   return static_cast<int>(lookup.state);
 }
 
-// Tags arrive as one buffer of [u32 little-endian length][bytes] records.
-bool ParseTags(const char* data, size_t length, std::vector<std::string>* tags) {
+// Lists of strings (set's tags, touch's missed keys) arrive as one buffer of
+// [u32 little-endian length][bytes] records. Strings is a vector of std::string (copies) or of
+// std::string_view (views into the buffer, valid for the call).
+template <typename Strings>
+bool ParseRecords(const char* data, size_t length, Strings* strings) {
   size_t at = 0;
   while (at < length) {
     if (length - at < 4) return false;
@@ -174,7 +179,7 @@ bool ParseTags(const char* data, size_t length, std::vector<std::string>* tags) 
     std::memcpy(&size, data + at, 4);  // wasm is little-endian
     at += 4;
     if (size > length - at) return false;
-    tags->emplace_back(data + at, size);
+    strings->emplace_back(data + at, size);
     at += size;
   }
   return true;
@@ -189,7 +194,7 @@ int Write(int id, std::string_view key, std::string_view value, double ttl_ms, d
   tickcache::SetOptions options;
   options.ttl_ms = tickcache::DurationFromHost(ttl_ms);
   options.grace_ms = tickcache::DurationFromHost(grace_ms);
-  if (!ParseTags(tags, tags_len, &options.tags)) {
+  if (!ParseRecords(tags, tags_len, &options.tags)) {
     return Fail("invalid_argument", "the tags buffer is not a sequence of length-prefixed strings");
   }
   tickcache::WriteResult written;
@@ -314,11 +319,15 @@ EMSCRIPTEN_KEEPALIVE int tc_delete(int id, const char* key, size_t key_len) {
 }
 
 // Reports what a JS front answered itself: hits it replays to the policy (refs from tc_set's
-// out_write, kStaleAnswer or'ed in for stale ones), misses, and hits it kept out of its read
-// buffer (counted only). The glue has checked that the counts are whole numbers in [0, 2^53).
-// Returns 0 or -1.
+// out_write, kStaleAnswer or'ed in for stale ones), misses it replays with their keys (records
+// as tags are: length-prefixed UTF-8), and misses and hits it only counts (beyond what its
+// buffers kept). The glue has checked that the counts are whole numbers in [0, 2^53). Hits go
+// first, then the missed keys: the front reports before each write, so its newest miss,
+// usually of the key about to be written, reaches the policy right before that write, as
+// Get-then-Set would. Returns 0 or -1 (then nothing was reported).
 EMSCRIPTEN_KEEPALIVE int tc_touch(int id, const EntryRef* refs, size_t count, double misses,
-                                  double hits, double stale_hits) {
+                                  double hits, double stale_hits, const char* missed_keys,
+                                  size_t missed_keys_len) {
   Cache* cache = Find(id);
   if (cache == nullptr) return kFailed;
   for (double counted : {misses, hits, stale_hits}) {
@@ -327,7 +336,14 @@ EMSCRIPTEN_KEEPALIVE int tc_touch(int id, const EntryRef* refs, size_t count, do
                   "touch counts must be whole numbers >= 0, got " + ShowNumber(counted));
     }
   }
+  std::vector<std::string_view>& keys = g_missed_keys;
+  keys.clear();
+  if (!ParseRecords(missed_keys, missed_keys_len, &keys)) {
+    return Fail("invalid_argument",
+                "the missed keys buffer is not a sequence of length-prefixed strings");
+  }
   cache->Touch(refs, count);
+  if (!keys.empty()) cache->RecordMissedKeys(keys.data(), keys.size());
   cache->RecordMisses(static_cast<uint64_t>(misses));
   if (hits != 0 || stale_hits != 0) {
     cache->RecordHits(static_cast<uint64_t>(hits), static_cast<uint64_t>(stale_hits));

@@ -167,6 +167,34 @@ class ShardedCache final : public Cache {
     host_misses_.fetch_add(count, std::memory_order_relaxed);
   }
 
+  void RecordMissedKeys(const std::string_view* keys, size_t count) override {
+    std::vector<uint64_t> hashes;
+    hashes.reserve(count);
+    uint64_t unstorable = 0;
+    for (size_t i = 0; i < count; ++i) {
+      if (ValidKey(keys[i])) {
+        hashes.push_back(Hash(keys[i]));
+      } else {
+        ++unstorable;
+      }
+    }
+    if (unstorable != 0) host_misses_.fetch_add(unstorable, std::memory_order_relaxed);
+    // Grouped by shard so each lock is taken once; stable, so each shard's policy hears its
+    // keys in the order they were missed (shards are independent: their relative order is moot).
+    if (shard_count_ > 1) {
+      std::stable_sort(hashes.begin(), hashes.end(),
+                       [this](uint64_t a, uint64_t b) { return ShardIndex(a) < ShardIndex(b); });
+    }
+    for (size_t begin = 0; begin < hashes.size();) {
+      const uint32_t index = ShardIndex(hashes[begin]);
+      size_t end = begin + 1;
+      while (end < hashes.size() && ShardIndex(hashes[end]) == index) ++end;
+      MutexLock lock(shards_[index].mutex);
+      shards_[index].shard->RecordMissedHashes(&hashes[begin], end - begin);
+      begin = end;
+    }
+  }
+
   void RecordHits(uint64_t hits, uint64_t stale_hits) override {
     host_hits_.fetch_add(hits, std::memory_order_relaxed);
     host_stale_hits_.fetch_add(stale_hits, std::memory_order_relaxed);

@@ -130,6 +130,15 @@ class Shard final : public ShardBase {
     ++(stale ? stale_hits_ : hits_);
   }
 
+  void RecordMissedHashes(const uint64_t* hashes, size_t count) override {
+    for (size_t i = 0; i < count; ++i) {
+      // The sketch block of the next key is independent of this one: start loading it.
+      if (i + 1 < count) policy_.Prefetch(hashes[i + 1]);
+      policy_.OnMiss(hashes[i]);
+    }
+    misses_ += count;
+  }
+
   bool Delete(std::string_view key, uint64_t hash) override {
     SlotId s = Find(key, hash);
     if (s == kNoSlot) return false;

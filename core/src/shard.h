@@ -75,6 +75,9 @@ class ShardBase {
   // write.only_if_absent found a live entry and wrote nothing (Add passes a slot to learn it).
   virtual Status Set(const EntryWrite& write, int64_t now, SlotId* slot) = 0;
   virtual void Touch(SlotId slot, bool stale) = 0;
+  // Misses a host answered itself, by key hash, in the order they happened: each is what a
+  // Get that missed does to the policy and the stats, without the lookup.
+  virtual void RecordMissedHashes(const uint64_t* hashes, size_t count) = 0;
   virtual bool Delete(std::string_view key, uint64_t hash) = 0;
   virtual uint64_t InvalidateTag(std::string_view tag) = 0;
   virtual uint64_t InvalidatePrefix(std::string_view prefix) = 0;

@@ -7,7 +7,10 @@
 //   buffer it is lossy: in a run of more reads than it holds, the oldest are dropped from the
 //   policy's view (they are still counted as hits). Eviction only happens on writes, and every
 //   write replays the buffer first, so the policy sees every read between two writes as long as
-//   there are at most READ_BUFFER_REFS of them. The core
+//   there are at most READ_BUFFER_REFS of them. Misses keep their keys, the last
+//   MISSED_KEYS_KEPT of them, replayed with the hits (the core's W-TinyLFU learns a key's
+//   frequency from its misses: a key missed often is admitted over a rarely used victim); misses
+//   beyond that are only counted. The core
 //   stays the authority on what is cached: every write goes through it and every entry it
 //   removes (eviction, rejection, expiry, invalidation) comes back as a removal notice that is
 //   drained right after the call that caused it, so the Map never holds an entry the core
@@ -76,6 +79,8 @@ export interface Cache<V = unknown> {
 
 const READ_BUFFER_REFS = 1024; // a power of two: the ring index is a mask
 const READ_BUFFER_MASK = READ_BUFFER_REFS - 1;
+const MISSED_KEYS_KEPT = 1024; // a power of two, as the read buffer
+const MISSED_KEYS_MASK = MISSED_KEYS_KEPT - 1;
 const DRAIN_PAIRS = 256;
 const FRONT_INITIAL_SLOTS = 64;
 
@@ -349,7 +354,10 @@ export class ObjectCache<V> extends CacheBase<V> {
   private readonly replay = new Uint32Array(READ_BUFFER_REFS);
   private reads = 0; // hits since the last replay; the buffer keeps the last READ_BUFFER_REFS
   private staleReads = 0;
-  private misses = 0;
+  // The keys of the misses since the last replay: a ring of the last MISSED_KEYS_KEPT (plain
+  // appends until it wraps). Only the miss path writes here.
+  private readonly missedKeys: string[] = [];
+  private missed = 0;
   private readonly writeOut = new Float64Array(4);
   private readonly drainOut = new Uint32Array(DRAIN_PAIRS * 2);
   private static readonly NO_BYTES = new Uint8Array(0);
@@ -413,7 +421,7 @@ export class ObjectCache<V> extends CacheBase<V> {
   }
 
   protected reportAccesses(): void {
-    if (this.reads === 0 && this.misses === 0) return;
+    if (this.reads === 0 && this.missed === 0) return;
     const reads = this.reads;
     const kept = Math.min(reads, READ_BUFFER_REFS);
     // Oldest read first (the ring may have wrapped), so recency comes out right; slot numbers
@@ -430,14 +438,28 @@ export class ObjectCache<V> extends CacheBase<V> {
         this.replay[n] = refs[recorded]!;
       }
     }
-    // touch() counts the hits it replays; the dropped ones are counted apart.
+    // touch() counts the hits and the missed keys it replays; the dropped ones are counted apart.
     const droppedStale = this.staleReads - staleKept;
     const droppedFresh = reads - kept - droppedStale;
-    const misses = this.misses;
+    const missed = this.missed;
+    let missedKeys = this.missedKeys;
+    if (missed > MISSED_KEYS_KEPT) {
+      const wrap = missed & MISSED_KEYS_MASK; // the oldest kept key: replayed first
+      missedKeys = missedKeys.slice(wrap).concat(missedKeys.slice(0, wrap));
+    }
+    const droppedMisses = missed - missedKeys.length;
     this.reads = 0;
     this.staleReads = 0;
-    this.misses = 0;
-    this.call(() => this.core.touch(this.replay, kept, misses, droppedFresh, droppedStale));
+    this.missed = 0;
+    // The core replays the hits, then the missed keys. A write reports first, so in the usual
+    // get-miss-then-set the key about to be written was missed last and reaches the policy just
+    // before its write, as Get-then-Set has it in bytes mode.
+    const keys = missed === 0 ? null : missedKeys;
+    try {
+      this.call(() => this.core.touch(this.replay, kept, droppedMisses, droppedFresh, droppedStale, keys));
+    } finally {
+      this.missedKeys.length = 0;
+    }
   }
 
   protected afterRemovals(): void {
@@ -500,7 +522,7 @@ export class ObjectCache<V> extends CacheBase<V> {
 
   private miss(key: string): undefined {
     this.checkUsable(key);
-    this.misses++;
+    this.missedKeys[this.missed++ & MISSED_KEYS_MASK] = key;
     return undefined;
   }
 

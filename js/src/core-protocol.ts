@@ -39,8 +39,19 @@ export interface CoreCache {
     out?: WriteOut,
   ): boolean;
   delete(key: string): boolean;
-  /** Replays refs[0..count) to the policy (each a hit in the stats), then counts answers it did not replay. */
-  touch(refs: Uint32Array, count: number, misses: number, hits?: number, staleHits?: number): void;
+  /**
+   * Replays refs[0..count) to the policy (each a hit in the stats), then `missedKeys` (each a
+   * miss the policy hears of, as a get that missed), then counts the answers it did not replay:
+   * `misses` without keys, `hits` and `staleHits`.
+   */
+  touch(
+    refs: Uint32Array,
+    count: number,
+    misses: number,
+    hits?: number,
+    staleHits?: number,
+    missedKeys?: readonly string[] | null,
+  ): void;
   drainRemovals(out: Uint32Array): number;
   pendingRemovals(): number;
   invalidateTag(tag: string): number;

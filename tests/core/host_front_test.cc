@@ -1,10 +1,14 @@
 // host_front_test.cc: what a host that answers hits itself (the JavaScript object-mode front)
 // needs from the core: a ref and the absolute times of every write, Touch to report the hits
-// it answered, and a notice for every entry that leaves, naming its ref and why.
+// it answered, RecordMissedKeys to tell the policy the keys it missed, and a notice for every
+// entry that leaves, naming its ref and why.
 #include <gtest/gtest.h>
 
 #include <map>
+#include <string>
+#include <string_view>
 #include <tuple>
+#include <vector>
 
 #include "test_support.h"
 
@@ -147,6 +151,117 @@ TEST_F(HostFront, AdmissionRefusalsAndLazyExpiryAreNoticedToo) {
   ASSERT_EQ(notices_.size(), 1u);
   EXPECT_EQ(notices_[0].cause, RemovalCause::kExpired);
   EXPECT_EQ(notices_[0].ref, refs_.at("hot:0"));
+}
+
+// Two identical W-TinyLFU caches (same hash seed, same writes and reads) whose keys were each
+// read twice. A host misses each of kWanted keys kMissesPerKey times: one cache hears the keys
+// (RecordMissedKeys), the other only the count (RecordMisses). Then the wanted keys are set
+// and pushed out of the window: only the cache that heard the keys admits them over a victim
+// read twice; the stats of both are the same.
+class MissedKeys : public HostFront, public ::testing::WithParamInterface<uint32_t> {
+ protected:
+  static constexpr int kPerShard = 100;
+  static constexpr int kWanted = 8;
+  static constexpr int kMissesPerKey = 5;
+
+  // Twice as many keys as fit are set, so every shard is full whatever its share of them;
+  // each key held then is read twice.
+  std::unique_ptr<Cache> MakeFull(uint32_t shards) {
+    Options o;
+    o.max_entries = kPerShard * shards;
+    o.policy = PolicyKind::kWTinyLfu;
+    o.shards = shards;
+    o.hash_seed = 0x5eed;
+    o.clock = clock_;
+    auto cache = MustCreate(o);
+    const int written = 2 * kPerShard * static_cast<int>(shards);
+    for (int i = 0; i < written; ++i) {
+      EXPECT_TRUE(cache->Set("held:" + std::to_string(i), "v").ok());
+    }
+    std::string value;
+    for (int round = 0; round < 2; ++round) {
+      for (int i = 0; i < written; ++i) {
+        const std::string key = "held:" + std::to_string(i);
+        if (cache->Has(key) == Freshness::kFresh) cache->Get(key, &value);
+      }
+    }
+    EXPECT_EQ(cache->Entries(), o.max_entries);
+    EXPECT_EQ(cache->GetStats().misses, 0u);
+    return cache;
+  }
+
+  // Sets the wanted keys, then as many new keys as the cache holds, so that every wanted key
+  // leaves its shard's window and meets admission. Returns how many wanted keys stayed.
+  static int SetWantedAndPush(Cache& cache) {
+    for (int i = 0; i < kWanted; ++i) EXPECT_TRUE(cache.Set(Wanted(i), "v").ok());
+    for (uint64_t i = 0; i < cache.options().max_entries; ++i) {
+      EXPECT_TRUE(cache.Set("push:" + std::to_string(i), "v").ok());
+    }
+    int stayed = 0;
+    for (int i = 0; i < kWanted; ++i) stayed += cache.Has(Wanted(i)) == Freshness::kFresh;
+    return stayed;
+  }
+
+  static std::string Wanted(int i) { return "wanted:" + std::to_string(i); }
+};
+
+TEST_P(MissedKeys, ReportedKeysAreAdmittedWhereCountedMissesAreNot) {
+  const uint32_t shards = GetParam();
+  auto reported = MakeFull(shards);
+  auto counted = MakeFull(shards);
+
+  // Round-robin over the keys in one call: with several shards, their keys interleave.
+  std::vector<std::string> storage;
+  for (int round = 0; round < kMissesPerKey; ++round) {
+    for (int i = 0; i < kWanted; ++i) storage.push_back(Wanted(i));
+  }
+  const std::string too_long(reported->options().max_key_bytes + 1, 'k');
+  storage.push_back("");
+  storage.push_back(too_long);
+  std::vector<std::string_view> keys(storage.begin(), storage.end());
+  reported->RecordMissedKeys(keys.data(), keys.size());
+  counted->RecordMisses(keys.size());
+  reported->RecordMissedKeys(nullptr, 0);
+
+  // Every key counts once, the two a cache could never hold included.
+  const uint64_t misses = kWanted * kMissesPerKey + 2;
+  EXPECT_EQ(reported->GetStats().misses, misses);
+  EXPECT_EQ(counted->GetStats().misses, misses);
+
+  EXPECT_EQ(SetWantedAndPush(*reported), kWanted);
+  EXPECT_EQ(SetWantedAndPush(*counted), 0);
+  EXPECT_EQ(reported->GetStats().hits, counted->GetStats().hits);
+  EXPECT_EQ(reported->GetStats().misses, counted->GetStats().misses);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shards, MissedKeys, ::testing::Values(1u, 4u),
+                         [](const ::testing::TestParamInfo<uint32_t>& info) {
+                           return std::to_string(info.param) + "Shards";
+                         });
+
+// Fewer reports than the victim's reads do not outweigh it: the key is heard as often as it
+// was missed, no more (a count-min sketch may only overestimate, and 100 keys hardly collide).
+TEST_F(MissedKeys, AKeyMissedLessOftenThanTheVictimWasReadIsStillRejected) {
+  auto cache = MakeFull(1);
+  const std::string_view wanted[] = {"wanted:0", "wanted:0"};
+  cache->RecordMissedKeys(wanted, 2);
+  EXPECT_EQ(SetWantedAndPush(*cache), 0);
+}
+
+// Policies without a frequency signal ignore the keys; the stats still count them.
+TEST_F(HostFront, MissedKeysCountUnderEveryPolicy) {
+  for (PolicyKind policy : {PolicyKind::kLru, PolicyKind::kSieve, PolicyKind::kWTinyLfu}) {
+    SCOPED_TRACE(PolicyKindName(policy));
+    auto cache = Make(10, policy, 2);
+    SetRef(*cache, "a");
+    const std::string_view keys[] = {"a", "b", "c", "b"};
+    cache->RecordMissedKeys(keys, 4);
+    EXPECT_EQ(cache->GetStats().misses, 4u);
+    EXPECT_EQ(cache->GetStats().hits, 0u);
+    // Nothing was looked up or removed: a held key reported as missed stays.
+    EXPECT_EQ(cache->Has("a"), Freshness::kFresh);
+    EXPECT_EQ(cache->Entries(), 1u);
+  }
 }
 
 }  // namespace

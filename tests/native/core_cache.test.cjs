@@ -3,7 +3,7 @@
 //
 // It checks the marshalling, not the cache: every call once, the numbers that cross the
 // boundary (states, remaining times, absolute times, refs, Infinity, counts), the object-mode
-// calls (set's and add's `out`, touch, removal notices), add's true/false, parseDuration, every error `code` the host
+// calls (set's and add's `out`, touch with its missed keys, removal notices), add's true/false, parseDuration, every error `code` the host
 // produces, that a failed call changes nothing, and that the addon loads in a worker_thread.
 // Time is a fake `now` passed to each call; nothing sleeps. Cache behaviour itself is the
 // GoogleTest suite's job (tests/core); named caches shared by workers are registry.test.cjs's.
@@ -378,6 +378,58 @@ test('touch moves an entry in LRU order and counts hits, stale hits and misses',
   assert.deepEqual(drainAll(cache), [[refs.a, EVICTED]]);
 });
 
+// Two W-TinyLFU caches alike (same seed, writes and reads): 100 entries, each read twice.
+function fullTinyLfu() {
+  const cache = new CoreCache(JSON.stringify({ maxEntries: 100, policy: 'w-tinylfu', shards: 1, hashSeed: 7 }));
+  const out = new Float64Array(3);
+  for (let i = 0; i < 200; i++) cache.set(`held:${i}`, bytes('v'), NaN, NaN, null, T0);
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < 200; i++) {
+      if (cache.has(`held:${i}`, T0) !== 0) cache.get(`held:${i}`, T0, out);
+    }
+  }
+  assert.equal(cache.entries(), 100);
+  return cache;
+}
+
+// Sets `keys`, then 100 new keys so each of them leaves the window and meets admission;
+// returns how many of `keys` stayed.
+function setAndPush(cache, keys) {
+  for (const key of keys) cache.set(key, bytes('v'), NaN, NaN, null, T0);
+  for (let i = 0; i < 100; i++) cache.set(`push:${i}`, bytes('v'), NaN, NaN, null, T0);
+  return keys.filter((key) => cache.has(key, T0) !== 0).length;
+}
+
+test('touch with missed keys: each is a miss, and W-TinyLFU admits keys missed often', () => {
+  // Multi-byte and long keys too: had the addon sent other bytes, the sketch would count
+  // another hash, and the key would lose admission.
+  const wanted = ['wanted:plain', 'wanted:ключ:€📈', `wanted:${'long'.repeat(100)}`];
+  const missedKeys = [];
+  for (let round = 0; round < 5; round++) missedKeys.push(...wanted);
+  missedKeys.push('', 'x'.repeat(2000)); // keys no entry could have (maxKeyBytes 1024): misses only
+  const reported = fullTinyLfu();
+  const counted = fullTinyLfu();
+  assert.equal(reported.touch(new Uint32Array(0), 0, 0, 0, 0, missedKeys), undefined);
+  counted.touch(new Uint32Array(0), 0, missedKeys.length);
+  const misses = (cache) => JSON.parse(cache.statsJson()).misses;
+  assert.equal(misses(reported), missedKeys.length);
+  assert.equal(misses(counted), missedKeys.length);
+  assert.equal(setAndPush(reported, wanted), wanted.length, 'the policy heard the keys');
+  assert.equal(setAndPush(counted, wanted), 0, 'without the keys they are rejected');
+  reported.close();
+  counted.close();
+});
+
+test('touch: missedKeys null, undefined or [] add nothing; keys and counted misses add up', () => {
+  const cache = newCache();
+  cache.touch(new Uint32Array(0), 0, 1, 0, 0, null);
+  cache.touch(new Uint32Array(0), 0, 1, 0, 0, undefined);
+  cache.touch(new Uint32Array(0), 0, 1, undefined, undefined, []);
+  cache.touch(new Uint32Array(0), 0, 2, 0, 0, ['a', 'b', 'a']);
+  assert.equal(JSON.parse(cache.statsJson()).misses, 3 + 2 + 3);
+  assert.equal(cache.entries(), 0, 'a missed key is not looked up or written');
+});
+
 test('removal notices: delete, tag, clear, expiry and rejection, in the order they happened', () => {
   const cache = tracked({ shards: 1 });
   const ref = (key, ttl = 60_000, tags = null) => setOut(cache, key, ttl, 0, T0, tags)[0];
@@ -547,6 +599,15 @@ test('bad arguments to set(out), touch and drainRemovals throw invalid_argument 
     ['null hits', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, null)],
     ['string staleHits', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, 0, '2')],
     ['NaN staleHits', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, 0, NaN)],
+    ['missedKeys a string', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, 0, 0, 'keep')],
+    ['missedKeys a number', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, 0, 0, 1)],
+    ['missedKeys array-like', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, 0, 0, { 0: 'a', length: 1 })],
+    ['missedKeys a Uint8Array', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, 0, 0, new Uint8Array(2))],
+    ['missedKeys with a number', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, 0, 0, ['a', 1])],
+    ['missedKeys with null', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, 0, 0, ['a', 'b', null])],
+    // eslint-disable-next-line no-sparse-arrays
+    ['missedKeys with a hole', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, 0, 0, ['a', , 'b'])],
+    ['bad misses and bad missedKeys', () => cache.touch(Uint32Array.of(keep[0]), 1, -1, 0, 0, [5])],
     ['drain into an array', () => cache.drainRemovals([0, 0])],
     ['drain into a Float64Array', () => cache.drainRemovals(new Float64Array(2))],
     ['drain into nothing', () => cache.drainRemovals()],
@@ -558,6 +619,9 @@ test('bad arguments to set(out), touch and drainRemovals throw invalid_argument 
   for (const [name, call] of cases) {
     const before = [cache.entries(), cache.bytes(), cache.pendingRemovals(), ...stats()];
     assertCode(call, 'invalid_argument', name);
+    if (name.startsWith('missedKeys')) {
+      assert.throws(call, /^Error: missedKeys(\[\d\])? must be (an array of strings, null or undefined|a string), got \w+$/, name);
+    }
     assert.deepEqual([cache.entries(), cache.bytes(), cache.pendingRemovals(), ...stats()], before, name);
     const out = new Float64Array(3);
     assert.equal(cache.peek('keep', T0, out)?.toString(), 'keep', `${name}: keep intact`);

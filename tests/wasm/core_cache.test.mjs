@@ -5,7 +5,7 @@
 // through TICKCACHE_WASM_DIR). Time is a fake `now` passed to each call: nothing sleeps.
 // Every error case also checks that the call changed nothing and the cache still works.
 // Beyond the byte calls: add (set-if-absent), the object-mode calls (set's and add's out,
-// touch, removal notices),
+// touch with its missed keys, removal notices),
 // parseDuration, host options, and that the glue bundles for a browser and runs there.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -562,6 +562,74 @@ describe('object mode', () => {
     }
   });
 
+  // Two W-TinyLFU caches alike (same seed, writes and reads): 100 entries, each read twice.
+  function fullTinyLfu() {
+    const cache = open({ maxEntries: 100, policy: 'w-tinylfu', shards: 1, hashSeed: 7 });
+    const out = new Float64Array(3);
+    for (let i = 0; i < 200; i++) cache.set(`held:${i}`, bytes(1), NaN, NaN, null, T0);
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 200; i++) {
+        if (cache.has(`held:${i}`, T0) !== MISS) cache.get(`held:${i}`, T0, out);
+      }
+    }
+    assert.equal(cache.entries(), 100);
+    return cache;
+  }
+
+  // Sets `keys`, then 100 new keys so each of them leaves the window and meets admission;
+  // returns how many of `keys` stayed.
+  function setAndPush(cache, keys) {
+    for (const key of keys) cache.set(key, bytes(1), NaN, NaN, null, T0);
+    for (let i = 0; i < 100; i++) cache.set(`push:${i}`, bytes(1), NaN, NaN, null, T0);
+    return keys.filter((key) => cache.has(key, T0) !== MISS).length;
+  }
+
+  test('touch with missed keys: each is a miss, and W-TinyLFU admits keys missed often', () => {
+    // Multi-byte and long keys too: had the glue packed other bytes, the sketch would count
+    // another hash, and the key would lose admission.
+    const wanted = ['wanted:plain', 'wanted:ключ:€📈', `wanted:${'long'.repeat(100)}`];
+    const missedKeys = [];
+    for (let round = 0; round < 5; round++) missedKeys.push(...wanted);
+    missedKeys.push('', 'x'.repeat(2000));  // no entry could have them (maxKeyBytes 1024)
+    const reported = fullTinyLfu();
+    const counted = fullTinyLfu();
+    // Refs in the same call (never given out, so ignored): the keys are packed after them, at
+    // an offset of 12 bytes.
+    const junkRefs = Uint32Array.of(0xffffffff, 0xfffffffe, 0xfffffffd);
+    assert.equal(reported.touch(junkRefs, 3, 0, 0, 0, missedKeys), undefined);
+    counted.touch(new Uint32Array(0), 0, missedKeys.length);
+    const misses = (cache) => JSON.parse(cache.statsJson()).misses;
+    assert.equal(misses(reported), missedKeys.length);
+    assert.equal(misses(counted), missedKeys.length);
+    assert.equal(setAndPush(reported, wanted), wanted.length, 'the policy heard the keys');
+    assert.equal(setAndPush(counted, wanted), 0, 'without the keys they are rejected');
+    reported.close();
+    counted.close();
+  });
+
+  test('touch: missedKeys null, undefined or [] add nothing; keys, refs and counts add up', () => {
+    const cache = tracked({ maxEntries: 10, shards: 1 });
+    const refs = Uint32Array.of(setOut(cache, 'a', NaN, NaN, T0)[0], setOut(cache, 'b', NaN, NaN, T0)[0]);
+    cache.touch(new Uint32Array(0), 0, 1, 0, 0, null);
+    cache.touch(new Uint32Array(0), 0, 1, 0, 0, undefined);
+    cache.touch(new Uint32Array(0), 0, 1, undefined, undefined, []);
+    cache.touch(refs, 2, 2, 1, 0, ['x', 'y', 'x']);
+    const stats = JSON.parse(cache.statsJson());
+    assert.deepEqual([stats.hits, stats.misses], [2 + 1, 3 + 2 + 3]);
+    assert.equal(cache.entries(), 2, 'a missed key is not looked up or written');
+    cache.close();
+  });
+
+  test('touch with a batch of keys larger than the scratch buffer grows it', () => {
+    const cache = open({ maxEntries: 100 });
+    const keys = Array.from({ length: 3000 }, (_, i) => `${i}:${'k'.repeat(300)}`);  // ~2.7 MB packed
+    cache.touch(new Uint32Array(0), 0, 0, 0, 0, keys);
+    assert.equal(JSON.parse(cache.statsJson()).misses, keys.length);
+    cache.set('base', bytes(1), NaN, NaN, null, T0);
+    assertIntact(cache, 'base', bytes(1), T0);
+    cache.close();
+  });
+
   test('touch of many refs and a large drain survive memory growth', () => {
     const cache = tracked({ maxEntries: 50_000, shards: 1 });
     const refs = new Uint32Array(40_000);
@@ -650,6 +718,18 @@ describe('host options and object-mode arguments of the wrong type', () => {
       ['null hits', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, null)],
       ['string staleHits', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, 0, '2')],
       ['NaN staleHits', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, 0, NaN)],
+      ['missedKeys a string', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, 0, 0, 'keep')],
+      ['missedKeys a number', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, 0, 0, 1)],
+      ['missedKeys array-like',
+       () => cache.touch(Uint32Array.of(keep[0]), 1, 0, 0, 0, { 0: 'a', length: 1 })],
+      ['missedKeys a Uint8Array',
+       () => cache.touch(Uint32Array.of(keep[0]), 1, 0, 0, 0, new Uint8Array(2))],
+      ['missedKeys with a number', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, 0, 0, ['a', 1])],
+      ['missedKeys with null',
+       () => cache.touch(Uint32Array.of(keep[0]), 1, 0, 0, 0, ['a', 'b', null])],
+      // eslint-disable-next-line no-sparse-arrays
+      ['missedKeys with a hole', () => cache.touch(Uint32Array.of(keep[0]), 1, 0, 0, 0, ['a', , 'b'])],
+      ['bad misses and bad missedKeys', () => cache.touch(Uint32Array.of(keep[0]), 1, -1, 0, 0, [5])],
       ['drain into an array', () => cache.drainRemovals([0, 0])],
       ['drain into a Float64Array', () => cache.drainRemovals(new Float64Array(2))],
       ['drain into nothing', () => cache.drainRemovals()],
@@ -660,7 +740,10 @@ describe('host options and object-mode arguments of the wrong type', () => {
     };
     for (const [name, call] of cases) {
       const before = [cache.entries(), cache.bytes(), cache.pendingRemovals(), ...stats()];
-      throwsCode(call, 'invalid_argument');
+      const error = throwsCode(call, 'invalid_argument');
+      if (name.startsWith('missedKeys')) {
+        assert.match(error.message, /^missedKeys(\[\d\])? must be (an array of strings, null or undefined|a string), got \w+$/, name);
+      }
       assert.deepEqual([cache.entries(), cache.bytes(), cache.pendingRemovals(), ...stats()],
                        before, name);
       const out = new Float64Array(3);

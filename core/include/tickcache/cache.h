@@ -166,6 +166,14 @@ class Cache {
   virtual void Touch(const EntryRef* refs, size_t count) = 0;
   // Reports misses the host answered without asking (a key its front does not hold).
   virtual void RecordMisses(uint64_t count) = 0;
+  // Reports misses the host answered without asking, with their keys: for each, what a Get
+  // that missed does, without the lookup: the policy hears of the key (W-TinyLFU counts it in
+  // its frequency sketch, so a key missed often is admitted over a rarely used victim, and
+  // feeds it to its ghosts and its hit-rate sample) and the stats count a miss. Keys the
+  // cache could never hold (empty, longer than max_key_bytes) count as misses only: the host
+  // did answer them, but the policy has nothing to learn about a key that cannot be stored.
+  // Takes each shard's lock once per call; within a shard the keys reach the policy in order.
+  virtual void RecordMissedKeys(const std::string_view* keys, size_t count) = 0;
   // Reports hits a host answered but did not pass to Touch: a front that keeps only its most
   // recent reads for the policy (a lossy read buffer, as Caffeine's) still counts every hit.
   virtual void RecordHits(uint64_t hits, uint64_t stale_hits) = 0;
