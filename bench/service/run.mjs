@@ -22,7 +22,8 @@
 // - every L1 round is checked: the loader was never called, and Redis processed no command while
 //   the round ran (INFO stats before and after), so the calls were L1 hits; for tickcache its L1
 //   hit counter also grew by exactly the calls made; every L2 round: one L1 miss and one L2 hit
-//   per tickcache call (its stats), bytes for every raw GET, no loader call.
+//   per tickcache call (its stats), bytes for every raw GET, no loader call, and exactly one
+//   Redis command per call of either kind (INFO stats before and after the round).
 // Invariants: a FAIL goal does not change the exit code (goals are findings); a process that
 // crashes is reported with its error, every other figure is still printed and written, and the
 // exit code is then 1; the redis-server is stopped however the run ends.
@@ -175,11 +176,18 @@ async function measureL2(server, settings, progress) {
   }
   progress(`L2 hit: pre-loading ${settings.keys.toLocaleString('en')} keys in ${processes.length} processes`);
   const state = { live: await readyProcesses(processes, crashed), crashed };
+  /** @type {Record<string, number[]>} Redis commands per call during each measured round, per mode */
+  const redisCommands = {};
   for (const p of [...state.live]) await ask(state, p, { type: 'warmup' }, 'warmed');
   progress(`L2 hit: ${settings.rounds} rounds`);
   for (let round = 0; round < settings.rounds; round++) {
     for (const p of rotated([...state.live], round)) {
-      for (const mode of rotated(L2_MODES, round)) await ask(state, p, { type: 'measure', mode }, 'measured');
+      for (const mode of rotated(L2_MODES, round)) {
+        const before = await commandsProcessed(server.port);
+        const measured = await ask(state, p, { type: 'measure', mode }, 'measured');
+        const after = await commandsProcessed(server.port);
+        if (measured !== undefined) (redisCommands[mode] ??= []).push((after - before - 1) / measured.calls);
+      }
     }
   }
   /** @type {Array<{ label: string, report: any }>} */
@@ -189,7 +197,7 @@ async function measureL2(server, settings, progress) {
     if (finished !== undefined) reports.push({ label: p.label, report: finished.report });
   }
   await Promise.all(processes.map((p) => p.end()));
-  return { reports, crashed: state.crashed };
+  return { reports, redisCommands, crashed: state.crashed };
 }
 
 async function main() {
@@ -397,7 +405,7 @@ function l2Part(measured, settings, report, print, failures) {
   };
   const raw = stat('raw-get');
   const us = (/** @type {number} */ ns) => (Number.isFinite(ns) ? (ns / 1000).toFixed(1) : '-');
-  const rows = [['call', 'p50 us', 'mean us', 'p99 us', 'round medians us', 'p50 vs GET', 'mean vs GET', 'calls', 'proof']];
+  const rows = [['call', 'p50 us', 'mean us', 'p99 us', 'round medians us', 'p50 vs GET', 'mean vs GET', 'calls', 'Redis cmds/call', 'proof']];
   /** @type {any[]} */
   const figures = [];
   let valid = true;
@@ -409,7 +417,11 @@ function l2Part(measured, settings, report, print, failures) {
     const loaderCalls = results.reduce((sum, r) => sum + r.loaderCalls, 0);
     const l2Hits = results.reduce((sum, r) => sum + (r.l2Hits ?? 0), 0);
     const l1Misses = results.reduce((sum, r) => sum + (r.l1Misses ?? 0), 0);
-    const ok = results.length > 0 && answered === calls && loaderCalls === 0 && (mode !== 'tickcache' || (l2Hits === calls && l1Misses === calls));
+    const perCall = measured.redisCommands[mode] ?? [];
+    const commandsPerCall = perCall.length ? Math.max(...perCall) : NaN;
+    // One GET per call, nothing more (a lock, a second read, a write would show here).
+    const ok =
+      results.length > 0 && answered === calls && loaderCalls === 0 && commandsPerCall === 1 && (mode !== 'tickcache' || (l2Hits === calls && l1Misses === calls));
     if (!ok) valid = false;
     const label = mode === 'tickcache' ? 'tickcache getOrSet, L1 deleted first' : 'raw ioredis getBuffer';
     rows.push([
@@ -421,6 +433,7 @@ function l2Part(measured, settings, report, print, failures) {
       formatRatio(s.p50 / raw.p50),
       formatRatio(s.mean / raw.mean),
       String(calls),
+      perCall.length ? `${Math.min(...perCall).toFixed(2)}-${commandsPerCall.toFixed(2)}` : '-',
       mode === 'tickcache' ? `L2 hits ${l2Hits}, L1 misses ${l1Misses}, loads ${loaderCalls}${ok ? '' : ' WRONG PATH'}` : `bytes ${answered}/${calls}${ok ? '' : ' MISSING'}`,
     ]);
     figures.push({
@@ -437,6 +450,7 @@ function l2Part(measured, settings, report, print, failures) {
       loaderCalls,
       l2Hits: mode === 'tickcache' ? l2Hits : null,
       l1Misses: mode === 'tickcache' ? l1Misses : null,
+      redisCommandsPerCallByRound: perCall,
       tookTheMeasuredPath: ok,
     });
   }
