@@ -310,11 +310,16 @@ export class RedisL2Adapter implements L2Adapter {
     } else if (options.cluster !== undefined) {
       // No offline queue: while the cluster is away a call fails at once (l2_unavailable)
       // instead of waiting for its timeout in a queue that grows with the load.
-      this.client = new Cluster(options.cluster.nodes, { enableOfflineQueue: false, ...options.cluster.options });
+      this.client = new Cluster(options.cluster.nodes, {
+        enableOfflineQueue: false,
+        ...options.cluster.options,
+        redisOptions: { commandTimeout: this.timeoutMs, ...options.cluster.options?.redisOptions },
+      });
       this.ownsClient = true;
     } else {
-      const redisOptions: RedisOptions =
-        typeof options.redis === 'string' ? { enableOfflineQueue: false } : { enableOfflineQueue: false, ...options.redis };
+      // ioredis's own commandTimeout bounds each request (cheaper than racing a timer per call).
+      const ours: RedisOptions = { enableOfflineQueue: false, commandTimeout: this.timeoutMs };
+      const redisOptions: RedisOptions = typeof options.redis === 'string' ? ours : { ...ours, ...options.redis };
       this.client =
         typeof options.redis === 'string' ? new Redis(options.redis, redisOptions) : new Redis(redisOptions);
       this.ownsClient = true;
@@ -377,10 +382,21 @@ export class RedisL2Adapter implements L2Adapter {
     if (this.closed) throw new TickcacheError('closed', `the L2 adapter (${this.description}) was closed`);
   }
 
-  /** One request to Redis, raced against the timeout; every failure becomes an L2Error. */
+  /**
+   * One request to Redis within the timeout; every failure becomes an L2Error. A connection the
+   * adapter opened enforces the timeout itself (ioredis commandTimeout); one the caller gave is
+   * raced against a timer.
+   */
   private async request<T>(operation: string, send: () => Promise<T>, connection: Connection = this.client): Promise<T> {
     if (connection.status !== 'ready' && connection === this.client) {
       throw new L2Error('l2_unavailable', operation, `not connected to ${this.description} (${connection.status})`);
+    }
+    if (this.ownsClient) {
+      try {
+        return await send();
+      } catch (error) {
+        throw toL2Error(operation, error);
+      }
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
     let pending: Promise<T>;

@@ -42,6 +42,14 @@ export interface Stored<V = unknown> {
 
 export type Loader<V> = (key: string) => Promise<V> | V;
 
+export type StoredSource = 'l1' | 'l1-stale' | 'l2' | 'loader';
+export type SourcedStored<V> = Stored<V> & { source: StoredSource };
+
+// Field by field: a spread of `stored` costs ~0.7 µs on Node 20, more than an L1 hit.
+function sourced<V>(stored: Stored<V>, source: StoredSource): SourcedStored<V> {
+  return { value: stored.value, version: stored.version, ttlMs: stored.ttlMs, source };
+}
+
 export interface GetOrSetOptions extends SetOptions {
   /** With a stale value at hand, answer it after this long and let the load finish in the background. */
   softTimeout?: Duration;
@@ -79,6 +87,12 @@ export interface TieredCacheOptions {
   closers?: Array<() => Promise<void> | void>;
   /** Called with errors that were absorbed (L2 down, a background refresh that failed). */
   onError?: (error: unknown, context: string) => void;
+}
+
+interface LoadState {
+  source: 'l2' | 'loader';
+  fromOtherInstance: { l2: boolean };
+  result?: Promise<Stored>;
 }
 
 interface KeyBackoff {
@@ -209,19 +223,25 @@ export class TieredCache implements Refreshable {
   }
 
   /** The value for `key`: from L1, else L2, else the loader (once, however many callers ask). */
-  async getOrSet<V>(key: string, loader: Loader<V>, options: GetOrSetOptions = {}): Promise<V> {
+  async getOrSet<V>(key: string, loader: Loader<V>, options?: GetOrSetOptions): Promise<V> {
+    // The L1 hit, answered without building anything: this is most calls, and object spreads
+    // cost more than the lookup (~0.7 µs each on Node 20).
+    if (this.enabledFlag && !this.closed && this.hotKeys === undefined && this.defaults.refreshAhead === undefined &&
+        options?.refreshAhead === undefined && typeof loader === 'function') {
+      const hit = this.l1.getEntry(key);
+      if (hit !== undefined && hit.state === 'fresh') {
+        this.counters.l1.hits++;
+        return hit.value.value as V;
+      }
+    }
     return (await this.getOrSetStored(key, loader, options)).value as V;
   }
 
   /** As getOrSet, with the value's version (for ETags) and where it came from. */
-  async getOrSetStored<V>(
-    key: string,
-    loader: Loader<V>,
-    options: GetOrSetOptions = {},
-  ): Promise<Stored<V> & { source: 'l1' | 'l1-stale' | 'l2' | 'loader' }> {
+  async getOrSetStored<V>(key: string, loader: Loader<V>, options?: GetOrSetOptions): Promise<SourcedStored<V>> {
     this.checkOpen();
     if (typeof loader !== 'function') throw new TickcacheError('invalid_argument', 'getOrSet needs a loader function');
-    const merged = { ...this.defaults, ...options };
+    const merged = options === undefined ? this.defaults : { ...this.defaults, ...options };
     if (this.hotKeys !== undefined) this.noteHot(key, loader, merged);
     if (!this.enabledFlag) {
       const value = await this.callLoader(key, loader, merged);
@@ -235,11 +255,11 @@ export class TieredCache implements Refreshable {
         if (ahead !== undefined && ahead > 0 && hit.ttl <= ahead * hit.value.ttlMs) {
           this.refreshInBackground(key, loader, merged, hit.value);
         }
-        return { ...(hit.value as Stored<V>), source: 'l1' };
+        return sourced(hit.value as Stored<V>, 'l1');
       }
       this.counters.l1.graced++;
       this.refreshInBackground(key, loader, merged, hit.value);
-      return { ...(hit.value as Stored<V>), source: 'l1-stale' };
+      return sourced(hit.value as Stored<V>, 'l1-stale');
     }
     this.counters.l1.misses++;
     const running = this.inflight.get(key);
@@ -247,10 +267,10 @@ export class TieredCache implements Refreshable {
       this.coalesced++;
       const sourceOf = this.inflightSource.get(running);
       const stored = (await running) as Stored<V>;
-      return { ...stored, source: sourceOf?.() ?? 'loader' };
+      return sourced(stored, sourceOf?.() ?? 'loader');
     }
     const loaded = this.startLoad(key, loader, merged, undefined);
-    return { ...((await loaded.result) as Stored<V>), source: loaded.source() };
+    return sourced((await loaded.result) as Stored<V>, loaded.source());
   }
 
   /** `fn` with its results cached under `keyOf(...args)` (default: the arguments as JSON). */
@@ -527,30 +547,49 @@ export class TieredCache implements Refreshable {
     stale: Stored | undefined,
     skipL2 = false,
   ): { result: Promise<Stored>; source: () => 'l2' | 'loader' } {
-    let source: 'l2' | 'loader' = 'loader';
-    // Set when another instance's load answered us through L2 while we waited for its lock.
-    const fromOtherInstance = { l2: false };
-    const result = (async (): Promise<Stored> => {
+    const state: LoadState = { source: 'loader', fromOtherInstance: { l2: false } };
+    const result = this.load(key, loader, options, stale, skipL2, state);
+    this.inflight.set(key, result);
+    this.inflightSource.set(result, () => state.source);
+    state.result = result;
+    return { result, source: () => state.source };
+  }
+
+  // One async function (not an async IIFE with .finally()): one promise per load, not three.
+  private async load<V>(
+    key: string,
+    loader: Loader<V>,
+    options: GetOrSetOptions,
+    stale: Stored | undefined,
+    skipL2: boolean,
+    state: LoadState,
+  ): Promise<Stored> {
+    try {
       if (!skipL2) {
         const fromL2 = await this.readL2(key);
         if (fromL2 !== undefined) {
           if (fromL2.fresh) {
-            source = 'l2';
+            state.source = 'l2';
             return fromL2.stored;
           }
           stale ??= fromL2.stored;
         }
       }
-      const stored = await this.loadWithLock(key, loader, options, stale, fromOtherInstance);
-      if (fromOtherInstance.l2) source = 'l2';
+      // Set when another instance's load answered us through L2 while we waited for its lock.
+      const stored = await this.loadWithLock(key, loader, options, stale, state.fromOtherInstance);
+      if (state.fromOtherInstance.l2) state.source = 'l2';
       return stored;
-    })().finally(() => {
-      if (this.inflight.get(key) === result) this.inflight.delete(key);
-      this.inflightSource.delete(result);
-    });
-    this.inflight.set(key, result);
-    this.inflightSource.set(result, () => source);
-    return { result, source: () => source };
+    } finally {
+      const forget = (): void => {
+        const result = state.result;
+        if (result === undefined) return;
+        if (this.inflight.get(key) === result) this.inflight.delete(key);
+        this.inflightSource.delete(result);
+      };
+      // Settled before startLoad registered it (nothing awaited): forget it once registered.
+      if (state.result !== undefined) forget();
+      else queueMicrotask(forget);
+    }
   }
 
   private async loadWithLock<V>(
