@@ -96,7 +96,7 @@ describe.each(STORES)('@nestjs/cache-manager with stores: [%s]', (name, makeStor
     expect(await cacheManager.ttl('symbols:list')).toBeGreaterThan(Date.now());
     await cacheManager.del('symbols:list');
     expect(await cacheManager.get('symbols:list')).toBeUndefined();
-    await cacheManager.mset([
+    await cacheManager.mset<unknown>([
       { key: 'a', value: 1 },
       { key: 'b', value: { nested: [true, null, 'x'] } },
     ]);

@@ -23,6 +23,9 @@ import { keyUsageOf, outcomeOf } from './key-usage.js';
 import { TICKCACHE } from './tokens.js';
 
 export const CACHE_ROUTE_METADATA = 'tickcache:route';
+// Marks a request a TickCacheInterceptor already handles: bound twice (globally and on the
+// controller), the inner one would wait for the outer one's load of the same key forever.
+const HANDLED = Symbol('tickcache:handled');
 
 export interface CacheRouteOptions extends Omit<GetOrSetOptions, 'tags'> {
   /** 'price:latest:{symbol}' ({name}: route parameter, else query parameter), or a function of the request. Default: the path and sorted query. */
@@ -102,10 +105,11 @@ export class TickCacheInterceptor implements NestInterceptor {
     ]);
     if (route === false) return next.handle();
     const http = context.switchToHttp();
-    const request = http.getRequest<RequestLike>();
+    const request = http.getRequest<RequestLike & { [HANDLED]?: true }>();
     const response = http.getResponse<ResponseLike>();
     const method = (request.method ?? 'GET').toUpperCase();
-    if (method !== 'GET' && method !== 'HEAD') return next.handle();
+    if ((method !== 'GET' && method !== 'HEAD') || request[HANDLED] === true) return next.handle();
+    request[HANDLED] = true;
 
     const compiled = route ?? DEFAULT_ROUTE;
     const key = compiled.keyOf(request);

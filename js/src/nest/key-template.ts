@@ -12,7 +12,7 @@
 import { TickcacheError } from '../errors.js';
 
 const PLACEHOLDER = /\{([^{}]*)\}/g;
-const GLOB_SPECIAL = /[*?\\[\]]/g;
+const GLOB_SPECIAL = /[*?\\]/g; // the specials of tickcache globs, as tiered/events.ts escapes them
 
 /** JSON with object keys sorted (recursively): equal values, equal text. */
 export function stableStringify(value: unknown, where = 'value'): string {
