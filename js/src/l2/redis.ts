@@ -387,17 +387,26 @@ export class RedisL2Adapter implements L2Adapter {
    * adapter opened enforces the timeout itself (ioredis commandTimeout); one the caller gave is
    * raced against a timer.
    */
-  private async request<T>(operation: string, send: () => Promise<T>, connection: Connection = this.client): Promise<T> {
+  private request<T>(operation: string, send: () => Promise<T>, connection: Connection = this.client): Promise<T> {
     if (connection.status !== 'ready' && connection === this.client) {
-      throw new L2Error('l2_unavailable', operation, `not connected to ${this.description} (${connection.status})`);
+      return Promise.reject(
+        new L2Error('l2_unavailable', operation, `not connected to ${this.description} (${connection.status})`),
+      );
     }
-    if (this.ownsClient) {
-      try {
-        return await send();
-      } catch (error) {
-        throw toL2Error(operation, error);
-      }
+    if (!this.ownsClient) return this.raceRequest(operation, send);
+    let pending: Promise<T>;
+    try {
+      pending = send();
+    } catch (error) {
+      return Promise.reject(toL2Error(operation, error));
     }
+    return pending.catch((error: unknown) => {
+      throw toL2Error(operation, error);
+    });
+  }
+
+  /** A request on a connection the caller gave (no commandTimeout of ours): raced against a timer. */
+  private async raceRequest<T>(operation: string, send: () => Promise<T>): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let pending: Promise<T>;
     try {
@@ -476,11 +485,17 @@ export class RedisL2Adapter implements L2Adapter {
     return envelope !== undefined && envelope.staleUntil > now ? envelope : undefined;
   }
 
-  async get(key: string): Promise<L2Envelope | undefined> {
-    checkKey(key, this.maxKeyBytes);
-    this.ensureOpen();
-    const bytes = await this.request('get', () => this.commands.getBuffer(this.valueKey(key)));
-    return this.live(bytes, this.clock());
+  // Not async: the L2 hit is a latency path, and every async layer costs a promise and a hop.
+  get(key: string): Promise<L2Envelope | undefined> {
+    try {
+      checkKey(key, this.maxKeyBytes);
+      this.ensureOpen();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.request('get', () => this.commands.getBuffer(this.valueKey(key))).then((bytes) =>
+      this.live(bytes, this.clock()),
+    );
   }
 
   async getMany(keys: readonly string[]): Promise<Array<L2Envelope | undefined>> {

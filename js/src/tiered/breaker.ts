@@ -53,16 +53,26 @@ export class CircuitBreaker {
   }
 
   /** Runs `call` unless the breaker is open; refused calls reject with BreakerOpenError. */
-  async run<T>(call: () => Promise<T>): Promise<T> {
-    if (!this.admit()) throw new BreakerOpenError(this.what);
+  run<T>(call: () => Promise<T>): Promise<T> {
+    if (!this.admit()) return Promise.reject(new BreakerOpenError(this.what));
+    let pending: Promise<T>;
     try {
-      const result = await call();
-      this.succeeded();
-      return result;
+      pending = call();
     } catch (error) {
       this.failed(error);
-      throw error;
+      return Promise.reject(error);
     }
+    // then(), not async/await: this sits on the L2 hit's latency path.
+    return pending.then(
+      (result) => {
+        this.succeeded();
+        return result;
+      },
+      (error: unknown) => {
+        this.failed(error);
+        throw error;
+      },
+    );
   }
 
   private admit(): boolean {

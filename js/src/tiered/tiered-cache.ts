@@ -760,10 +760,18 @@ export class TieredCache implements Refreshable {
   }
 
   /** L2's entry for `key` (filling L1 with its remaining time), or undefined on a miss or failure. */
-  private async readL2(key: string): Promise<{ stored: Stored; fresh: boolean } | undefined> {
-    if (this.l2 === undefined) return undefined;
+  // then(), not async/await: the L2 hit's latency is a goal (at most 1.2x a raw GET).
+  private readL2(key: string): Promise<{ stored: Stored; fresh: boolean } | undefined> {
+    if (this.l2 === undefined) return Promise.resolve(undefined);
     const started = performance.now();
-    const envelope = await this.l2Call('get', (l2) => l2.get(key));
+    return this.l2Call('get', (l2) => l2.get(key)).then((envelope) => this.acceptL2(key, envelope, started));
+  }
+
+  private acceptL2(
+    key: string,
+    envelope: L2Envelope | undefined,
+    started: number,
+  ): { stored: Stored; fresh: boolean } | undefined {
     this.counters.l2.latency.record(performance.now() - started);
     const now = this.now();
     const times = envelope === undefined ? undefined : remainingTimes(envelope, now);
@@ -794,16 +802,14 @@ export class TieredCache implements Refreshable {
   }
 
   /** An L2 call through the breaker; failures are counted and absorbed (undefined). */
-  private async l2Call<T>(what: string, call: (l2: L2Adapter) => Promise<T>): Promise<T | undefined> {
+  private l2Call<T>(what: string, call: (l2: L2Adapter) => Promise<T>): Promise<T | undefined> {
     const l2 = this.l2;
-    if (l2 === undefined) return undefined;
-    try {
-      return await this.breaker.run(() => call(l2));
-    } catch (error) {
+    if (l2 === undefined) return Promise.resolve(undefined);
+    return this.breaker.run(() => call(l2)).catch((error: unknown) => {
       this.counters.l2.errors++;
       this.onError(error, `l2 ${what}`);
       return undefined;
-    }
+    });
   }
 
   private durationMs(what: string, value: Duration | undefined, fallback: number): number {
