@@ -5,6 +5,10 @@
 // app.close() closes the cache -- with Redis, every connection it opened (counted on the
 // server), so Jest --detectOpenHandles has nothing to report.
 
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 import { Inject, Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 
@@ -276,4 +280,22 @@ describe('with Redis', () => {
     }
     await waitFor(async () => (await redisClients(redis.port)) === before, 'the module connections to close');
   }, LONG);
+});
+
+describe('package boundaries', () => {
+  it('only js/src/nest imports Nest, and nothing statically imports the optional peers', () => {
+    const root = fileURLToPath(new URL('../../js/src/', import.meta.url));
+    const files = (readdirSync(root, { recursive: true }) as string[]).filter((file) => file.endsWith('.ts'));
+    const imports = (file: string): string[] =>
+      [...readFileSync(path.join(root, file), 'utf8').matchAll(/^import\s[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]!);
+    const nestFiles = files.filter((file) => file.startsWith(`nest${path.sep}`));
+    expect(nestFiles.length).toBeGreaterThan(5);
+    for (const file of files.filter((f) => !nestFiles.includes(f))) {
+      expect([file, imports(file).filter((spec) => spec.startsWith('@nestjs/') || spec.includes('/nest/'))]).toEqual([file, []]);
+    }
+    for (const file of nestFiles) {
+      const optional = imports(file).filter((spec) => /^(prom-client|@nestjs\/terminus|@nestjs\/cache-manager|cache-manager|keyv|@keyv\/)/.test(spec));
+      expect([file, optional]).toEqual([file, []]);
+    }
+  });
 });

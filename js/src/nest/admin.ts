@@ -33,12 +33,13 @@ import {
 import type { CanActivate, DynamicModule, ExecutionContext, ModuleMetadata, Provider, Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 
-import { TickcacheError, messageOf } from '../errors.js';
+import { TickcacheError } from '../index.js';
 import type { TieredCache } from '../tiered/tiered-cache.js';
 import { NoCache } from './interceptor.js';
 import type { TickCacheAdminOptions } from './options.js';
 import { buildReport, l1MemoryOf, renderReportText } from './report.js';
 import { TICKCACHE, TICKCACHE_ADMIN_GUARD, TICKCACHE_ADMIN_OPTIONS } from './tokens.js';
+import { isTickcacheError, messageOf } from './util.js';
 
 function tokensOf(options: TickCacheAdminOptions): Buffer[] {
   const list = options.token === undefined ? [] : typeof options.token === 'string' ? [options.token] : [...options.token];
@@ -124,7 +125,7 @@ function eventData(data: unknown): Record<string, unknown> {
 /** Client mistakes the cache reports (unknown event, bad pattern) become 400s; the rest propagates. */
 function asHttpError(error: unknown): unknown {
   if (error instanceof HttpException) return error;
-  if (error instanceof TickcacheError && error.code !== 'internal' && !error.code.startsWith('l2_') && error.code !== 'closed') {
+  if (isTickcacheError(error) && error.code !== 'internal' && !error.code.startsWith('l2_') && error.code !== 'closed') {
     return badRequest(error.code, error.message);
   }
   return error;
@@ -147,7 +148,10 @@ export function createAdminController(path = 'cache'): Type<unknown> {
     }
 
     @Get('report')
-    report(@Query('format') format: string | undefined, @Res({ passthrough: true }) response: { setHeader?: (n: string, v: string) => void }): unknown {
+    report(
+      @Query('format') format: string | undefined,
+      @Res({ passthrough: true }) response: { setHeader?: (name: string, value: string) => void },
+    ): unknown {
       const report = buildReport(this.cache, this.options.alerts, this.options.topKeys ?? 20);
       if (format === 'text') {
         response.setHeader?.('Content-Type', 'text/plain; charset=utf-8');
@@ -233,7 +237,7 @@ export function createAdminController(path = 'cache'): Type<unknown> {
         try {
           results[key] = (await this.cache.reload(key)) ? 'changed' : 'unchanged';
         } catch (error) {
-          if (error instanceof TickcacheError && error.code === 'not_found') throw new NotFoundException(error.message);
+          if (isTickcacheError(error) && error.code === 'not_found') throw new NotFoundException(error.message);
           throw new HttpException({ statusCode: 502, code: 'refresh_failed', message: `${key}: ${messageOf(error)}` }, 502);
         }
       }

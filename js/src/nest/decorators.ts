@@ -15,7 +15,7 @@ import 'reflect-metadata';
 
 import { Inject } from '@nestjs/common';
 
-import { TickcacheError } from '../errors.js';
+import { TickcacheError } from '../index.js';
 import type { GetOrSetOptions, TieredCache } from '../tiered/tiered-cache.js';
 import type { ArgsTemplate } from './key-template.js';
 import { compileArgsTemplate, stableStringify } from './key-template.js';
@@ -63,7 +63,8 @@ function cacheOf(instance: unknown, where: string): TieredCache {
   if (cache === undefined) {
     throw new TickcacheError(
       'invalid_option',
-      `${where}: no TieredCache was injected; the class must be a Nest provider of a module that imports TickCacheModule (or make it isGlobal)`,
+      `${where}: no TieredCache was injected; the class must be a Nest provider of a module ` +
+        'that imports TickCacheModule (or make it isGlobal)',
     );
   }
   return cache;
@@ -78,7 +79,12 @@ function replaceMethod(descriptor: PropertyDescriptor, original: AnyMethod, repl
   descriptor.value = replacement;
 }
 
-function methodOf(target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor, decorator: string): { original: AnyMethod; where: string } {
+function methodOf(
+  target: object,
+  propertyKey: string | symbol,
+  descriptor: PropertyDescriptor,
+  decorator: string,
+): { original: AnyMethod; where: string } {
   const where = `@${decorator} on ${(target as { constructor: { name: string } }).constructor.name}.${String(propertyKey)}`;
   if (typeof descriptor?.value !== 'function') {
     throw new TickcacheError('invalid_argument', `${where}: only methods can be decorated`);

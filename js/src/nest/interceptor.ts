@@ -28,7 +28,10 @@ export const CACHE_ROUTE_METADATA = 'tickcache:route';
 const HANDLED = Symbol('tickcache:handled');
 
 export interface CacheRouteOptions extends Omit<GetOrSetOptions, 'tags'> {
-  /** 'price:latest:{symbol}' ({name}: route parameter, else query parameter), or a function of the request. Default: the path and sorted query. */
+  /**
+   * 'price:latest:{symbol}' ({name}: route parameter, else query parameter), or a function of
+   * the request. Default: the path and the sorted query.
+   */
   key?: RequestTemplate;
   /** Tag templates over the request ('symbol:{symbol}'). */
   tags?: readonly string[];

@@ -9,7 +9,7 @@
 // undefined and null become '' (an omitted optional argument is not an error). Values put into
 // a glob pattern are escaped, so an argument such as 'A*' cannot widen an invalidation.
 
-import { TickcacheError } from '../errors.js';
+import { TickcacheError } from '../index.js';
 
 const PLACEHOLDER = /\{([^{}]*)\}/g;
 const GLOB_SPECIAL = /[*?\\]/g; // the specials of tickcache globs, as tiered/events.ts escapes them

@@ -16,8 +16,7 @@
 import { EventEmitter } from 'node:events';
 
 import type { Cache } from '../cache.js';
-import { TickcacheError } from '../errors.js';
-import { createTieredCache } from '../index.js';
+import { TickcacheError, createTieredCache } from '../index.js';
 import { remainingTimes } from '../l2/adapter.js';
 import { ValueCodec } from '../serializer.js';
 import type { CreateTieredOptions } from '../tiered/create.js';

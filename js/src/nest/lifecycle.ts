@@ -13,11 +13,11 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { BeforeApplicationShutdown, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 
-import { messageOf } from '../errors.js';
 import type { TieredCache } from '../tiered/tiered-cache.js';
 import { TickCacheMetrics } from './metrics.js';
 import type { TickCacheOptions, WarmResult } from './options.js';
 import { TICKCACHE, TICKCACHE_METRICS, TICKCACHE_MODULE_OPTIONS } from './tokens.js';
+import { messageOf } from './util.js';
 
 @Injectable()
 export class TickCacheLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {

@@ -39,6 +39,11 @@ interface Family {
   read: (cache: TieredCache) => Sample[];
 }
 
+/** A family of one unlabelled sample. */
+function scalar(name: string, help: string, type: Family['type'], read: (cache: TieredCache) => number): Family {
+  return { name, help, type, labelNames: [], read: (cache) => [[{}, read(cache)]] };
+}
+
 const FAMILIES: Family[] = [
   {
     name: 'requests_total',
@@ -68,19 +73,13 @@ const FAMILIES: Family[] = [
       ];
     },
   },
-  { name: 'loader_calls_total', help: 'Loader (source) calls.', type: 'counter', labelNames: [], read: (c) => [[{}, c.stats().loader.calls]] },
-  { name: 'loader_timeouts_total', help: 'Loader calls past their hard timeout.', type: 'counter', labelNames: [], read: (c) => [[{}, c.stats().loader.timeouts]] },
-  { name: 'coalesced_total', help: 'Callers that waited for a load already running (stampedes avoided).', type: 'counter', labelNames: [], read: (c) => [[{}, c.stats().coalesced]] },
-  { name: 'background_refreshes_total', help: 'Stale or near-expiry values reloaded in the background.', type: 'counter', labelNames: [], read: (c) => [[{}, c.stats().backgroundRefreshes]] },
-  { name: 'l1_evictions_total', help: 'Entries L1 evicted to stay within its bound.', type: 'counter', labelNames: [], read: (c) => [[{}, c.l1.stats().evictions]] },
-  { name: 'hit_ratio', help: 'Requests answered from a cache tier over all requests.', type: 'gauge', labelNames: [], read: (c) => [[{}, c.stats().hitRate]] },
-  {
-    name: 'l1_entries',
-    help: 'Entries in L1.',
-    type: 'gauge',
-    labelNames: [],
-    read: (c) => [[{}, c.l1.size]],
-  },
+  scalar('loader_calls_total', 'Loader (source) calls.', 'counter', (c) => c.stats().loader.calls),
+  scalar('loader_timeouts_total', 'Loader calls past their hard timeout.', 'counter', (c) => c.stats().loader.timeouts),
+  scalar('coalesced_total', 'Callers that waited for a load already running (stampedes avoided).', 'counter', (c) => c.stats().coalesced),
+  scalar('background_refreshes_total', 'Stale or near-expiry values reloaded in the background.', 'counter', (c) => c.stats().backgroundRefreshes),
+  scalar('l1_evictions_total', 'Entries L1 evicted to stay within its bound.', 'counter', (c) => c.l1.stats().evictions),
+  scalar('hit_ratio', 'Requests answered from a cache tier over all requests.', 'gauge', (c) => c.stats().hitRate),
+  scalar('l1_entries', 'Entries in L1.', 'gauge', (c) => c.l1.size),
   {
     name: 'l1_bytes',
     help: 'Charged bytes in L1 (bound: kind="max").',
@@ -108,8 +107,8 @@ const FAMILIES: Family[] = [
       ]);
     },
   },
-  { name: 'l2_breaker_open', help: '1 while the L2 circuit breaker is not closed.', type: 'gauge', labelNames: [], read: (c) => [[{}, c.stats().l2.breaker === 'closed' ? 0 : 1]] },
-  { name: 'enabled', help: '1 while caching is on (the global switch).', type: 'gauge', labelNames: [], read: (c) => [[{}, c.enabled ? 1 : 0]] },
+  scalar('l2_breaker_open', '1 while the L2 circuit breaker is not closed.', 'gauge', (c) => (c.stats().l2.breaker === 'closed' ? 0 : 1)),
+  scalar('enabled', '1 while caching is on (the global switch).', 'gauge', (c) => (c.enabled ? 1 : 0)),
 ];
 
 function isModuleMissing(error: unknown): boolean {
@@ -129,11 +128,14 @@ export class TickCacheMetrics {
     if (this.registered !== undefined) return true;
     let client: PromClientLike;
     try {
-      const loaded = (await (options.load ?? (() => import('prom-client')))()) as PromClientLike & { default?: PromClientLike };
+      const load = options.load ?? (() => import('prom-client'));
+      const loaded = (await load()) as PromClientLike & { default?: PromClientLike };
       client = loaded.Counter !== undefined ? loaded : (loaded.default as PromClientLike);
       if (client?.Counter === undefined) throw new Error('the loaded module has no Counter (is it prom-client?)');
     } catch (error) {
-      this.unavailableReason = isModuleMissing(error) ? 'prom-client is not installed' : `prom-client did not load: ${String(error)}`;
+      this.unavailableReason = isModuleMissing(error)
+        ? 'prom-client is not installed'
+        : `prom-client did not load: ${String(error)}`;
       this.logger.warn(`no cache metrics: ${this.unavailableReason}`);
       return false;
     }

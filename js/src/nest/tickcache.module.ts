@@ -11,8 +11,7 @@
 import { Module } from '@nestjs/common';
 import type { DynamicModule, Provider } from '@nestjs/common';
 
-import { createTieredCache } from '../index.js';
-import { TieredCache } from '../tiered/tiered-cache.js';
+import { TieredCache, createTieredCache } from '../index.js';
 import { adminProviders, createAdminController } from './admin.js';
 import { TickCacheHealthIndicator } from './health.js';
 import { TickCacheInterceptor } from './interceptor.js';
@@ -37,7 +36,15 @@ function tieredOptions(options: TickCacheOptions): Parameters<typeof createTiere
   return rest;
 }
 
-const EXPORTS = [TICKCACHE, TieredCache, TICKCACHE_MODULE_OPTIONS, TICKCACHE_METRICS, TickCacheInterceptor, TickCacheHealthIndicator, TickCacheLifecycle];
+const EXPORTS = [
+  TICKCACHE,
+  TieredCache,
+  TICKCACHE_MODULE_OPTIONS,
+  TICKCACHE_METRICS,
+  TickCacheInterceptor,
+  TickCacheHealthIndicator,
+  TickCacheLifecycle,
+];
 
 function coreProviders(): Provider[] {
   return [
