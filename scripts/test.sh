@@ -158,7 +158,7 @@ step_native_addon() {
 step_typescript() {
   npx --no-install tsc -p tsconfig.json --noEmit
   local project
-  for project in tests/js/tsconfig.json tests/service/tsconfig.json; do
+  for project in tests/js/tsconfig.json tests/service/tsconfig.json tests/nest/tsconfig.json; do
     npx --no-install tsc -p "$project" --noEmit
   done
   tc_log "tsc --strict clean on js/src and the TypeScript tests"
@@ -189,7 +189,14 @@ step_package() {
   bash scripts/test-package.sh
 }
 
-STEPS=(setup format tidy typescript native asan tsan wasm wasm_module native_addon js package service fuzz)
+# NestJS apps over HTTP (tests/nest) and the example service end to end (examples/stock-service):
+# real Nest apps, supertest, real redis-server; nothing may stay open after the apps close.
+step_nest() {
+  bash scripts/build-js.sh
+  jest --selectProjects nest --runInBand --detectOpenHandles
+}
+
+STEPS=(setup format tidy typescript native asan tsan wasm wasm_module native_addon js package service nest fuzz)
 
 # ---- runner ----------------------------------------------------------------------------
 

@@ -177,6 +177,22 @@ describe.each<Kind>(['single', 'cluster'])('%s', (kind) => {
     expect((await b.getOrSetStored('pos:3', loadC.loader, { ttl: '5m' })).source).toBe('l1');
   });
 
+  test('set() reaches L2 and makes the other instance drop its L1 copy; get() reads L1 then L2 and never loads', async () => {
+    const namespace = freshNamespace(kind);
+    const a = await instance(kind, namespace);
+    const b = await instance(kind, namespace);
+    await a.set('quote:MSFT', { px: 1 }, { ttl: '1m' });
+    expect(await b.get('quote:MSFT')).toEqual({ px: 1 }); // from L2, now in B's L1
+    expect(b.stats().l2.hits).toBe(1);
+    expect(b.l1.has('quote:MSFT')).toBe(true);
+    await a.set('quote:MSFT', { px: 2 }, { ttl: '1m' });
+    await until('B drops its old copy', () => !b.l1.has('quote:MSFT'));
+    expect(await b.get('quote:MSFT')).toEqual({ px: 2 });
+    expect(await b.get('quote:none')).toBeUndefined();
+    expect(b.stats().loader.calls).toBe(0);
+    expect(b.stats().l1).toMatchObject({ hits: 0, misses: 3 });
+  });
+
   test('every key lives under the namespace; another namespace shares nothing', async () => {
     const connection = await inspector(kind);
     const masters = connection instanceof Cluster ? connection.nodes('master') : [connection];

@@ -283,10 +283,34 @@ export class TieredCache implements Refreshable {
     return (...args: A) => this.getOrSet(keyOf(...args), () => fn(...args), rest);
   }
 
-  /** Writes a value to L1 and L2 (awaited), as a load would. */
+  /**
+   * Writes a value to L1 and L2 (awaited), as a load would, and tells the other instances to
+   * drop their L1 copy of the key (they read the new value from L2 next time).
+   */
   async set<V>(key: string, value: V, options: SetOptions = {}): Promise<void> {
     this.checkOpen();
     await this.store(key, value, options);
+    await this.publish({ kind: 'keys', values: [key] });
+  }
+
+  /**
+   * The value in L1, else in L2 (filling L1), without loading: undefined on a miss. Stale
+   * values within grace count. Counted in stats like getOrSet's lookups.
+   */
+  async get<V>(key: string): Promise<V | undefined> {
+    this.checkOpen();
+    if (!this.enabledFlag) return undefined; // caching is off: nothing is cached
+    {
+      const hit = this.l1.getEntry(key);
+      if (hit !== undefined) {
+        if (hit.state === 'fresh') this.counters.l1.hits++;
+        else this.counters.l1.graced++;
+        return hit.value.value as V;
+      }
+      this.counters.l1.misses++;
+    }
+    const fromL2 = await this.readL2(key);
+    return fromL2?.stored.value as V | undefined;
   }
 
   /** Removes keys from L1 and L2, and from every other instance's L1 (the bus). */
