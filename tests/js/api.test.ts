@@ -297,3 +297,21 @@ test('bytes mode takes a serializer', async () => {
   expect(Array.from(cache.get('raw') as unknown as Uint8Array)).toEqual([7]);
   expect(calls).toEqual(['serialize', 'deserialize']);
 });
+
+test('a market-hours TTL rule gives the same answers on this backend as the core suite pins', async () => {
+  // 2026-11-27 is the day after Thanksgiving (NYSE closes at 13:00 New York, 18:00 UTC).
+  let now = Date.UTC(2026, 10, 27, 17, 0, 0); // 12:00 in New York: open
+  const cache = await makeCache({
+    maxEntries: 100,
+    clock: () => now,
+    config: {
+      rules: [{ match: 'price:latest:*', grace: '1h', marketHours: { calendar: 'nyse', open: '5m', closed: 'untilOpen' } }],
+    },
+  });
+  cache.set('price:latest:AAPL', 1);
+  expect(cache.remainingTtl('price:latest:AAPL')).toBe(5 * 60_000);
+  now = Date.UTC(2026, 10, 27, 19, 0, 0); // 14:00: closed early; next open Monday 2026-11-30 09:30 (14:30 UTC)
+  cache.set('price:latest:AAPL', 2);
+  expect(cache.remainingTtl('price:latest:AAPL')).toBe(Date.UTC(2026, 10, 30, 14, 30, 0) - now);
+  expect(cache.peek('price:latest:AAPL')?.staleTtl).toBe(Date.UTC(2026, 10, 30, 14, 30, 0) - now + 3_600_000);
+});

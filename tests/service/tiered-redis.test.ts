@@ -193,6 +193,26 @@ describe.each<Kind>(['single', 'cluster'])('%s', (kind) => {
     expect(b.stats().l1).toMatchObject({ hits: 0, misses: 3 });
   });
 
+  test('soft timeout: with a stale value from L2 in hand, a slow loader is not waited for', async () => {
+    const namespace = freshNamespace(kind);
+    const clock = new FakeClock();
+    const a = await instance(kind, namespace, { clock: clock.now });
+    await a.set('quote:NVDA', 'old', { ttl: '1s', grace: '1h' });
+    clock.ms += 2_000; // stale in L2, within grace
+    const b = await instance(kind, namespace, { clock: clock.now });
+    let finish!: (value: string) => void;
+    const slow = new Promise<string>((resolve) => (finish = resolve));
+    const started = performance.now();
+    expect(await b.getOrSet('quote:NVDA', () => slow, { softTimeout: 50, ttl: '1m' })).toBe('old');
+    expect(performance.now() - started).toBeLessThan(1_000);
+    finish('new'); // the load goes on in the background and lands in both tiers
+    await b.idle();
+    expect(b.l1.getEntry('quote:NVDA')).toMatchObject({ value: { value: 'new' }, state: 'fresh' });
+    expect(await a.get('quote:NVDA')).toBe('old'); // A's L1 copy, still within its grace
+    a.l1.delete('quote:NVDA');
+    expect(await a.get('quote:NVDA')).toBe('new'); // from L2
+  });
+
   test('every key lives under the namespace; another namespace shares nothing', async () => {
     const connection = await inspector(kind);
     const masters = connection instanceof Cluster ? connection.nodes('master') : [connection];

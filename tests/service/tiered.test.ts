@@ -3,7 +3,7 @@
 // back-off), soft and hard timeouts, refresh-ahead, the global switch, wrap, warm, refresh and
 // versions, stats, health and Prometheus text. Time is a fake clock wherever TTLs matter.
 
-import { createCache } from '../../js/src/index.js';
+import { createCache, createTieredCache } from '../../js/src/index.js';
 import type { Cache } from '../../js/src/index.js';
 import { TieredCache } from '../../js/src/tiered/tiered-cache.js';
 import type { Stored } from '../../js/src/tiered/tiered-cache.js';
@@ -232,4 +232,40 @@ test('bad input is refused with a code and changes nothing', async () => {
   await expect(tiered.getOrSet('k', () => undefined)).rejects.toMatchObject({ code: 'invalid_value' });
   expect(await tiered.getOrSet('keep', () => 2)).toBe(1);
   expect(l1.size).toBe(1);
+});
+
+test('a loader past its hard timeout while a graced value exists: the graced value is served, the timeout counted', async () => {
+  await tiered.getOrSet('quote', () => 'graced', { ttl: '1m', grace: '1h' });
+  clock.ms += 61_000;
+  const never = new Promise<string>(() => {});
+  expect(await tiered.getOrSet('quote', () => never, { hardTimeout: 20 })).toBe('graced');
+  await tiered.idle();
+  expect(tiered.stats().loader.timeouts).toBe(1);
+  expect(errors.some((e) => e.startsWith('load quote'))).toBe(true);
+  expect(l1.getEntry('quote')?.value.value).toBe('graced');
+});
+
+test('the policy configuration carries the event map beside its rules', async () => {
+  const withEvents = await createTieredCache({
+    l1: {
+      maxEntries: 100,
+      config: {
+        rules: [{ match: 'feed:*', ttl: '30s' }],
+        events: { 'signal.created': { patterns: ['feed:*'], keys: ['provider:{providerId}:stats', 'leaderboard:top'] } },
+      } as never,
+    },
+  });
+  try {
+    for (const key of ['feed:1', 'feed:2', 'provider:7:stats', 'provider:8:stats', 'leaderboard:top']) {
+      await withEvents.set(key, key);
+    }
+    expect(withEvents.l1.remainingTtl('feed:1')).toBe(30_000); // the rules still reach the core
+    expect(await withEvents.emit('signal.created', { providerId: 7 })).toEqual({ removed: 4 });
+    expect(withEvents.l1.has('provider:8:stats')).toBe(true);
+    expect(withEvents.l1.size).toBe(1);
+    await expect(withEvents.emit('signal.created', {})).rejects.toMatchObject({ code: 'invalid_argument' });
+    await expect(withEvents.emit('no.such.event')).rejects.toMatchObject({ code: 'invalid_argument' });
+  } finally {
+    await withEvents.close();
+  }
 });

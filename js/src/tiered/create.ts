@@ -14,6 +14,7 @@ import { TickcacheError } from '../errors.js';
 import { RedisL2Adapter } from '../l2/redis.js';
 import type { CacheOptions } from '../types.js';
 import { RedisBus } from './bus.js';
+import type { EventMap } from './events.js';
 import { RedisLoadLock, SharedCacheLock } from './lock.js';
 import { TieredCache } from './tiered-cache.js';
 import type { Stored, TieredCacheOptions } from './tiered-cache.js';
@@ -44,7 +45,20 @@ export interface CreateTieredOptions extends Omit<TieredCacheOptions, 'l1' | 'l2
 }
 
 export async function createTieredCache(options: CreateTieredOptions): Promise<TieredCache> {
-  const { l1: l1Options = { maxEntries: 10_000 }, redis, createL1, ...rest } = options;
+  const { l1: requestedL1 = { maxEntries: 10_000 }, redis, createL1, ...given } = options;
+  // The policy configuration may carry the event map beside its rules ("events"): the events are
+  // this layer's, the rest is the core's.
+  let l1Options = requestedL1;
+  let rest = given;
+  const configEvents = (requestedL1.config as { events?: unknown } | undefined)?.events;
+  if (configEvents !== undefined) {
+    const { events: _events, ...coreConfig } = requestedL1.config as Record<string, unknown>;
+    l1Options = { ...requestedL1, config: coreConfig };
+    if (given.events !== undefined) {
+      throw new TickcacheError('invalid_option', 'events given twice: in the options and in l1.config.events');
+    }
+    rest = { ...given, events: configEvents as EventMap };
+  }
   const l1 = await createL1(l1Options);
   const closers: Array<() => Promise<void> | void> = [() => l1.close()];
   // A named L1 is shared by worker_threads: they coalesce their loads through a lock entry in it.
