@@ -93,13 +93,8 @@ function tieredBackend(cache: TieredCache, codec: ValueCodec, onError: (error: u
     get: async (key) => (await read(key))?.value,
     set: async (key, value, ttl) => {
       if (!cache.enabled) return;
+      // Writes this L1 and L2 and tells the other instances to drop their L1 copies.
       await cache.set(key, value, ttlOption(ttl));
-      // set() writes this L1 and L2; the others' L1 copies must go too (their next read: L2).
-      try {
-        await cache.bus?.publish({ kind: 'keys', values: [key] });
-      } catch (error) {
-        onError(error);
-      }
     },
     delete: async (keys) => {
       let existed = 0;
