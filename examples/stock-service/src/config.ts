@@ -23,8 +23,9 @@ export interface StockServiceSettings {
   /** Prefix of every Redis key and of the bus channel. */
   redisNamespace: string;
   /**
-   * tickcache (default); cache-manager: @nestjs/cache-manager with Keyv over the same Redis
-   * (the benchmark's peer); off: no cache at all (every request reaches the vendor).
+   * tickcache (default); off: tickcache with its global switch off (every request reaches the
+   * vendor; POST /cache/enabled turns it back on); cache-manager: @nestjs/cache-manager's
+   * CacheInterceptor over Keyv, memory in front of the same Redis (the benchmark's peer).
    */
   cacheMode: CacheMode;
   /** Bearer token of the admin endpoints; without one they refuse everybody. */
@@ -36,6 +37,8 @@ export interface StockServiceSettings {
   refreshIntervalMs: number;
   /** L1's bound. */
   l1MaxEntries: number;
+  /** L1 in log files under this directory (a restart is warm); absent: L1 in memory only. */
+  l1Store?: { directory: string; maxFileBytes: number };
   /** L1's TTL rules (tickcache's policy document, core/include/tickcache/config.h). */
   policy: PolicyConfig;
   /** Domain event -> what it invalidates. */
@@ -57,6 +60,17 @@ export class ConfigError extends Error {
 }
 
 /**
+ * The fixed TTLs of USER-NEEDS.md (ms). @nestjs/cache-manager has no market hours: its peer app
+ * caches prices for OPEN_MARKET_PRICE_TTL_MS at any hour.
+ */
+export const OPEN_MARKET_PRICE_TTL_MS = 5 * 60_000;
+export const HISTORY_TTL_MS = 3_600_000;
+export const FUNDAMENTALS_TTL_MS = 24 * 3_600_000;
+export const SYMBOLS_TTL_MS = 6 * 3_600_000;
+/** Disk bound of the file-backed L1 (USER-NEEDS.md: disk cache under 1 GB). */
+export const L1_STORE_MAX_BYTES = 256 * 1024 * 1024;
+
+/**
  * TTLs from USER-NEEDS.md: latest price 5 min while the NYSE is open and until the next open
  * after the close (marketHours); recent OHLCV (30 days) 1 h; fundamentals 24 h; symbol list
  * 6 h. Grace (stale-while-revalidate, stale-if-error) lets the service answer while the vendor
@@ -68,11 +82,11 @@ export const DEFAULT_POLICY: PolicyConfig = {
       match: 'price:latest:*',
       grace: '30m',
       tags: ['prices', 'symbol:{1}'],
-      marketHours: { calendar: 'nyse', open: '5m', closed: 'untilOpen' },
+      marketHours: { calendar: 'nyse', open: OPEN_MARKET_PRICE_TTL_MS, closed: 'untilOpen' },
     },
-    { match: 'data:recent:*', ttl: '1h', grace: '6h', tags: ['history', 'symbol:{1}'] },
-    { match: 'fundamentals:*', ttl: '24h', grace: '24h', tags: ['fundamentals', 'symbol:{1}'] },
-    { match: 'symbols:list', ttl: '6h', grace: '24h', tags: ['symbols'] },
+    { match: 'data:recent:*', ttl: HISTORY_TTL_MS, grace: '6h', tags: ['history', 'symbol:{1}'] },
+    { match: 'fundamentals:*', ttl: FUNDAMENTALS_TTL_MS, grace: '24h', tags: ['fundamentals', 'symbol:{1}'] },
+    { match: 'symbols:list', ttl: SYMBOLS_TTL_MS, grace: '24h', tags: ['symbols'] },
   ],
 };
 
@@ -172,9 +186,9 @@ export function readCacheFile(path: string): CacheFile {
   return file as CacheFile;
 }
 
-/** Settings from the environment over the defaults. */
-export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): StockServiceSettings {
-  const settings = defaultSettings();
+/** Settings from the environment over `defaults`. */
+export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env, defaults = defaultSettings()): StockServiceSettings {
+  const settings = defaults;
   const text = (name: string): string | undefined => {
     const value = env[name];
     return value === undefined || value.trim() === '' ? undefined : value;
@@ -226,6 +240,14 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): StockServ
   if (maxEntries !== undefined) {
     settings.l1MaxEntries = parseNumber('L1_MAX_ENTRIES', maxEntries, (n) => Number.isInteger(n) && n > 0, 'a whole number > 0');
   }
+  const store = text('L1_STORE');
+  if (store !== undefined && store !== 'memory' && store !== 'file') {
+    throw new ConfigError(`L1_STORE must be memory or file, got ${JSON.stringify(store)}`);
+  }
+  const storeDir = text('L1_STORE_DIR');
+  if (store === 'memory') delete settings.l1Store;
+  else if (storeDir !== undefined) settings.l1Store = { directory: storeDir, maxFileBytes: L1_STORE_MAX_BYTES };
+  else if (store === 'file' && settings.l1Store === undefined) throw new ConfigError('L1_STORE=file needs L1_STORE_DIR');
   const minHitRate = text('MIN_HIT_RATE');
   if (minHitRate !== undefined) settings.minHitRate = parseNumber('MIN_HIT_RATE', minHitRate, (n) => n >= 0 && n <= 1, 'a fraction in [0, 1]');
   const file = text('CACHE_CONFIG');

@@ -71,7 +71,7 @@ test('If-None-Match with the current ETag: 304 without a body; a changed value g
   const first = await http.get('/stocks/MSFT/price').expect(200);
   const etag = first.headers['etag'] as string;
   expect(etag).toMatch(/^"[0-9a-z]+"$/);
-  expect(first.headers['cache-control']).toBe('public, max-age=300');
+  expect(first.headers['cache-control']).toBe('public, max-age=300, stale-while-revalidate=1800');
 
   const notModified = await http.get('/stocks/MSFT/price').set('If-None-Match', etag).expect(304);
   expect(notModified.text).toBe('');
@@ -101,15 +101,15 @@ test('price TTL follows NYSE hours: 5 min while open, until the next open when c
   const clock = manualClock(MARKET_OPEN);
   running = await startApp({ clock: clock.now });
   const open = await running.http.get('/stocks/AAPL/price').expect(200);
-  expect(open.headers['cache-control']).toBe('public, max-age=300');
+  expect(open.headers['cache-control']).toBe('public, max-age=300, stale-while-revalidate=1800');
 
   clock.set(MARKET_CLOSED);
   const closed = await running.http.get('/stocks/KO/price').expect(200);
   // Saturday 12:00 -> Monday 09:30 New York time: 45.5 hours.
-  expect(closed.headers['cache-control']).toBe(`public, max-age=${45.5 * 3600}`);
+  expect(closed.headers['cache-control']).toBe(`public, max-age=${45.5 * 3600}, stale-while-revalidate=1800`);
   // History keeps its fixed 1 h whatever the market does.
   const history = await running.http.get('/stocks/KO/history').expect(200);
-  expect(history.headers['cache-control']).toBe('public, max-age=3600');
+  expect(history.headers['cache-control']).toBe('public, max-age=3600, stale-while-revalidate=21600');
 }, LONG);
 
 test('after its TTL a price is served STALE at once while the vendor fails, and refreshed when it recovers', async () => {
@@ -122,7 +122,7 @@ test('after its TTL a price is served STALE at once while the vendor fails, and 
   const stale = await http.get('/stocks/JPM/price').expect(200);
   expect(stale.headers['x-cache']).toBe('STALE');
   expect(stale.body).toEqual(fresh.body);
-  expect(stale.headers['cache-control']).toBe('no-cache');
+  expect(stale.headers['cache-control']).toBe('public, max-age=0, stale-while-revalidate=1740'); // 5 min TTL + 30 min grace - 6 min
   await waitFor(async () => vendor.stats().failed > 0);
 
   vendor.configure({ failureRate: 0 });

@@ -1,17 +1,17 @@
-// src/market/market.service.ts: the service's data: each read names its cache key (keys.ts) and
-// how to load it from the vendor; the cache (market-cache.ts) decides between L1, L2 and the
-// vendor, and says which it was.
+// src/market/market.service.ts: the service's data, straight from the vendor. Caching is the
+// HTTP layer's (market.controller.ts: TickCacheInterceptor, or @nestjs/cache-manager's
+// interceptor for the benchmark's peer): this class knows nothing of it, so a reader sees what
+// a cache saves by comparing vendor calls with requests.
 //
-// Invariants: every vendor call goes through the cache seam (so CACHE_MODE=off is the only way
-// to reach the vendor on every request); loaders depend only on their key's parameters, so the
-// refresher can call one again minutes later.
+// Invariants: each method depends only on its arguments (the refresher may call the same load
+// again minutes later); warming loads exactly what the routes would (the same keys, the same
+// values), so a warmed key is a HIT for the route's first request.
 
 import { Inject, Injectable } from '@nestjs/common';
 
-import { MARKET_CACHE } from '../cache/market-cache.js';
-import type { CachedAnswer, MarketCache } from '../cache/market-cache.js';
-import { SimulatedVendor, VendorError } from '../vendor/vendor.js';
+import type { TieredCache } from '../tickcache.js';
 import type { Fundamentals, PriceHistory, Quote, SymbolInfo } from '../vendor/market-data.js';
+import { SimulatedVendor, VendorError } from '../vendor/vendor.js';
 import { cacheKeys } from './keys.js';
 
 export interface SymbolList {
@@ -25,7 +25,7 @@ export interface WarmReport {
   keys: number;
   /** Loaded from the vendor. */
   loaded: number;
-  /** Already cached (L1, or L2 filled by another instance or an earlier run). */
+  /** Already cached (L1, L1's file store after a restart, or L2 filled by another instance). */
   cached: number;
   failed: number;
   durationMs: number;
@@ -33,69 +33,56 @@ export interface WarmReport {
 
 /** Vendor calls at once while warming: well under the vendor's per-second limit. */
 const WARM_CONCURRENCY = 4;
-const WARM_ATTEMPTS = 5;
+const RATE_LIMIT_ATTEMPTS = 5;
 
 @Injectable()
 export class MarketService {
-  constructor(
-    @Inject(MARKET_CACHE) private readonly cache: MarketCache,
-    @Inject(SimulatedVendor) private readonly vendor: SimulatedVendor,
-  ) {}
+  constructor(@Inject(SimulatedVendor) private readonly vendor: SimulatedVendor) {}
 
-  latestPrice(symbol: string): Promise<CachedAnswer<Quote>> {
-    return this.cache.fetch(cacheKeys.price(symbol), () => this.vendor.quote(symbol));
+  latestPrice(symbol: string): Promise<Quote> {
+    return this.vendor.quote(symbol);
   }
 
-  history(symbol: string): Promise<CachedAnswer<PriceHistory>> {
-    return this.cache.fetch(cacheKeys.history(symbol), () => this.vendor.history(symbol, HISTORY_DAYS));
+  history(symbol: string): Promise<PriceHistory> {
+    return this.vendor.history(symbol, HISTORY_DAYS);
   }
 
-  fundamentals(symbol: string): Promise<CachedAnswer<Fundamentals>> {
-    return this.cache.fetch(cacheKeys.fundamentals(symbol), () => this.vendor.fundamentals(symbol));
+  fundamentals(symbol: string): Promise<Fundamentals> {
+    return this.vendor.fundamentals(symbol);
+  }
+
+  async symbols(): Promise<SymbolList> {
+    const symbols = await this.vendor.symbols();
+    return { count: symbols.length, symbols };
   }
 
   /**
-   * Loads the symbol list and the price, history and fundamentals of `symbols` (what the first
-   * users of the day will ask for). A failure is counted, not thrown: start-up goes on.
+   * Loads the symbol list and the price, history and fundamentals of `symbols` into `cache`
+   * under the routes' keys (what the first users of the day ask for). A key that fails is
+   * counted, not thrown: start-up goes on. The vendor's per-second limit is a wait here, not a
+   * failure: warming paces itself by it.
    */
-  async warm(symbols: readonly string[]): Promise<WarmReport> {
+  async warm(cache: TieredCache, symbols: readonly string[]): Promise<WarmReport> {
     const started = performance.now();
-    const jobs: Array<() => Promise<CachedAnswer<unknown>>> = [() => this.symbols()];
+    const loads = new Map<string, () => Promise<unknown>>([[cacheKeys.symbols(), () => this.symbols()]]);
     for (const symbol of symbols) {
-      jobs.push(() => this.latestPrice(symbol), () => this.history(symbol), () => this.fundamentals(symbol));
+      loads.set(cacheKeys.price(symbol), () => this.latestPrice(symbol));
+      loads.set(cacheKeys.history(symbol), () => this.history(symbol));
+      loads.set(cacheKeys.fundamentals(symbol), () => this.fundamentals(symbol));
     }
-    const report: WarmReport = { keys: jobs.length, loaded: 0, cached: 0, failed: 0, durationMs: 0 };
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < jobs.length) {
-        const job = jobs[next++]!;
-        for (let attempt = 1; ; attempt++) {
-          try {
-            const answer = await job();
-            if (answer.status === 'MISS') report.loaded++;
-            else report.cached++;
-            break;
-          } catch (error) {
-            // The vendor's per-second limit is a wait, not a failure: warming paces itself by it.
-            const retryAfterMs = error instanceof VendorError && error.code === 'vendor_rate_limited' ? error.retryAfterMs : undefined;
-            if (retryAfterMs === undefined || attempt >= WARM_ATTEMPTS) {
-              report.failed++;
-              break;
-            }
-            await new Promise((resolve) => setTimeout(resolve, retryAfterMs));
-          }
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(WARM_CONCURRENCY, jobs.length) }, worker));
-    report.durationMs = performance.now() - started;
-    return report;
+    const result = await cache.warm([...loads.keys()], (key) => waitOutRateLimit(loads.get(key)!), { concurrency: WARM_CONCURRENCY });
+    return { keys: loads.size, ...result, durationMs: performance.now() - started };
   }
+}
 
-  symbols(): Promise<CachedAnswer<SymbolList>> {
-    return this.cache.fetch(cacheKeys.symbols(), async () => {
-      const symbols = await this.vendor.symbols();
-      return { count: symbols.length, symbols };
-    });
+async function waitOutRateLimit<T>(load: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await load();
+    } catch (error) {
+      const wait = error instanceof VendorError && error.code === 'vendor_rate_limited' ? error.retryAfterMs : undefined;
+      if (wait === undefined || attempt >= RATE_LIMIT_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 }

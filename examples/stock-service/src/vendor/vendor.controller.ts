@@ -5,7 +5,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
 import { BadRequestException } from '@nestjs/common';
 
-import { AdminTokenGuard } from '../http/admin-token.guard.js';
+import { TickCacheAdminGuard } from '../tickcache-nest.js';
 import { SimulatedVendor } from './vendor.js';
 import type { VendorSettings, VendorStats } from './vendor.js';
 
@@ -22,14 +22,14 @@ export class VendorController {
 
   @Post('stats/reset')
   @HttpCode(204)
-  @UseGuards(AdminTokenGuard)
+  @UseGuards(TickCacheAdminGuard)
   reset(): void {
     this.vendor.resetStats();
   }
 
   @Post('settings')
   @HttpCode(200)
-  @UseGuards(AdminTokenGuard)
+  @UseGuards(TickCacheAdminGuard)
   configure(@Body() body: unknown): VendorSettings {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new BadRequestException({ statusCode: 400, code: 'invalid_argument', message: `send a JSON object of ${KNOBS.join(', ')}` });

@@ -7,8 +7,9 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 
 import { createStockApp } from '../../src/app.js';
-import { CacheLifecycle } from '../../src/app.module.js';
 import type { StockServiceSettings } from '../../src/config.js';
+import type { TieredCache } from '../../src/tickcache.js';
+import { TICKCACHE, TickCacheLifecycle } from '../../src/tickcache-nest.js';
 import { SimulatedVendor } from '../../src/vendor/vendor.js';
 import type { VendorStats } from '../../src/vendor/vendor.js';
 
@@ -18,6 +19,8 @@ export interface RunningApp {
   app: INestApplication;
   http: ReturnType<typeof request>;
   vendor: SimulatedVendor;
+  /** The app's TieredCache (undefined with CACHE_MODE=cache-manager). */
+  cache: TieredCache | undefined;
   /** Vendor calls made so far. */
   calls(): number;
   stats(): VendorStats;
@@ -33,13 +36,15 @@ export async function startApp(overrides: Partial<StockServiceSettings> = {}): P
     vendor: { latencyMs: { min: 5, max: 20 }, rateLimitPerSecond: 0, failureRate: 0, seed: 7, ...overrides.vendor },
   });
   await app.init();
+  const tickcache = overrides.cacheMode !== 'cache-manager';
   // Start-up warming (the symbol list at least) is over before a test counts vendor calls.
-  await app.get(CacheLifecycle).warmed;
+  if (tickcache) await app.get(TickCacheLifecycle, { strict: false }).warming;
   const vendor = app.get(SimulatedVendor);
   return {
     app,
     http: request(app.getHttpServer()),
     vendor,
+    cache: tickcache ? app.get<TieredCache>(TICKCACHE, { strict: false }) : undefined,
     calls: () => vendor.stats().calls,
     stats: () => vendor.stats(),
     close: () => app.close(),
