@@ -227,7 +227,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env, defaults =
   if (seed !== undefined) settings.vendor.seed = parseNumber('VENDOR_SEED', seed, Number.isInteger, 'an integer');
   const warm = text('WARM_SYMBOLS');
   if (warm !== undefined) {
-    settings.warmSymbols = warm.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    // "none": warm nothing but the symbol list (the benchmark compares cold caches).
+    settings.warmSymbols = warm.trim() === 'none' ? [] : warm.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
     const bad = settings.warmSymbols.find((s) => !SYMBOL_PATTERN.test(s));
     if (bad !== undefined) throw new ConfigError(`WARM_SYMBOLS: ${JSON.stringify(bad)} is not a symbol`);
   }
