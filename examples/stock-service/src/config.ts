@@ -228,9 +228,10 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env, defaults =
   const warm = text('WARM_SYMBOLS');
   if (warm !== undefined) {
     // "none": warm nothing but the symbol list (the benchmark compares cold caches).
-    settings.warmSymbols = warm.trim() === 'none' ? [] : warm.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-    const bad = settings.warmSymbols.find((s) => !SYMBOL_PATTERN.test(s));
+    const listed = warm.trim() === 'none' ? [] : warm.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    const bad = listed.find((s) => !SYMBOL_PATTERN.test(s.toUpperCase()));
     if (bad !== undefined) throw new ConfigError(`WARM_SYMBOLS: ${JSON.stringify(bad)} is not a symbol`);
+    settings.warmSymbols = listed.map((s) => s.toUpperCase()); // as the routes normalize them
   }
   const interval = text('REFRESH_INTERVAL');
   if (interval !== undefined) {
