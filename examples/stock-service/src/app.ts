@@ -8,12 +8,13 @@
 
 import 'reflect-metadata';
 
-import { NestFactory } from '@nestjs/core';
+import { Logger } from '@nestjs/common';
 import type { INestApplication, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 
 import { StockServiceModule } from './app.module.js';
 import { defaultSettings } from './config.js';
-import type { StockServiceSettings } from './config.js';
+import type { RequestLogEntry, StockServiceSettings } from './config.js';
 import type { TieredCache } from './tickcache.js';
 import { TICKCACHE } from './tickcache-nest.js';
 
@@ -22,6 +23,42 @@ export async function createStockApp(overrides: Partial<StockServiceSettings> = 
   const logger: false | LogLevel[] = settings.logs ? ['log', 'warn', 'error', 'fatal'] : false;
   const app = await NestFactory.create(StockServiceModule.forRoot(settings), { logger, abortOnError: false });
   if (settings.cacheMode === 'off') app.get<TieredCache>(TICKCACHE, { strict: false }).setEnabled(false);
+  const { requestLog } = settings;
+  if (requestLog !== undefined && requestLog !== false) {
+    const logger = new Logger('HTTP');
+    const write = typeof requestLog === 'function' ? requestLog : (entry: RequestLogEntry) => logger.log(JSON.stringify(entry));
+    app.use(requestLogger(write));
+  }
   app.enableShutdownHooks();
   return app;
+}
+
+interface RawRequest {
+  method: string;
+  originalUrl?: string;
+  url: string;
+}
+interface RawResponse {
+  statusCode: number;
+  getHeader(name: string): unknown;
+  once(event: 'finish', listener: () => void): void;
+}
+
+/** Structured HIT/MISS logging: one entry per finished response, with its X-Cache verdict. */
+function requestLogger(write: (entry: RequestLogEntry) => void) {
+  return (request: RawRequest, response: RawResponse, next: () => void): void => {
+    const started = performance.now();
+    response.once('finish', () => {
+      const cache = response.getHeader('x-cache');
+      write({
+        event: 'request',
+        method: request.method,
+        path: request.originalUrl ?? request.url,
+        status: response.statusCode,
+        cache: typeof cache === 'string' ? cache : null,
+        ms: Math.round((performance.now() - started) * 100) / 100,
+      });
+    });
+    next();
+  };
 }

@@ -49,6 +49,20 @@ export interface StockServiceSettings {
   clock?: () => number;
   /** Nest's logger: false silences it (tests, benchmark). */
   logs: boolean;
+  /**
+   * One structured line per request (method, path, status, X-Cache, ms): LOG_REQUESTS=1 prints
+   * them through Nest's logger; tests pass a function to collect them.
+   */
+  requestLog?: boolean | ((entry: RequestLogEntry) => void);
+}
+
+export interface RequestLogEntry {
+  event: 'request';
+  method: string;
+  path: string;
+  status: number;
+  cache: string | null;
+  ms: number;
 }
 
 export class ConfigError extends Error {
@@ -258,6 +272,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env, defaults =
     if (cacheFile.policy !== undefined) settings.policy = cacheFile.policy;
     if (cacheFile.events !== undefined) settings.events = cacheFile.events;
   }
+  const requestLog = text('LOG_REQUESTS');
+  if (requestLog !== undefined) settings.requestLog = requestLog !== '0' && requestLog !== 'false';
   const logs = text('LOGS');
   if (logs !== undefined) settings.logs = logs !== '0' && logs !== 'false';
   return settings;

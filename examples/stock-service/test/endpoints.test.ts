@@ -3,8 +3,10 @@
 // next a HIT (none); If-None-Match with the current ETag is answered 304; concurrent misses for
 // one key make one vendor call; the price TTL follows market hours; a stale price is served
 // (X-Cache STALE) while the vendor fails; bad and unknown symbols, vendor rate limits and
-// failures get precise errors; CACHE_MODE=off reaches the vendor on every request.
+// failures get precise errors; CACHE_MODE=off reaches the vendor on every request; the
+// structured request log carries each answer's X-Cache verdict.
 
+import type { RequestLogEntry } from '../src/config.js';
 import { fundamentalsOf, historyAt, quoteAt, symbolInfo, UNIVERSE } from '../src/vendor/market-data.js';
 import { MARKET_CLOSED, MARKET_OPEN, manualClock, startApp } from './support/app.js';
 import type { RunningApp } from './support/app.js';
@@ -201,3 +203,17 @@ async function waitFor(done: () => Promise<boolean>, timeoutMs = 5000): Promise<
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+test('structured request log: one entry per response with its X-Cache verdict', async () => {
+  const entries: RequestLogEntry[] = [];
+  running = await startApp({ requestLog: (entry) => entries.push(entry) });
+  await running.http.get('/stocks/AAPL/price').expect(200);
+  await running.http.get('/stocks/AAPL/price').expect(200);
+  await running.http.get('/stocks/a-b!/price').expect(400);
+  expect(entries.map(({ path, status, cache }) => ({ path, status, cache }))).toEqual([
+    { path: '/stocks/AAPL/price', status: 200, cache: 'MISS' },
+    { path: '/stocks/AAPL/price', status: 200, cache: 'HIT' },
+    { path: '/stocks/a-b!/price', status: 400, cache: null },
+  ]);
+  expect(entries.every((entry) => entry.event === 'request' && entry.method === 'GET' && entry.ms >= 0)).toBe(true);
+}, LONG);
