@@ -155,6 +155,8 @@ step_native_addon() {
 }
 
 # The TypeScript compiler in strict mode over the package and every test folder written in TS.
+# After the js step: the example service type-checks against the built package (dist/), as a
+# user's service would.
 step_typescript() {
   npx --no-install tsc -p tsconfig.json --noEmit
   local project
@@ -196,7 +198,7 @@ step_nest() {
   jest --selectProjects nest --runInBand --detectOpenHandles
 }
 
-STEPS=(setup format tidy typescript native asan tsan wasm wasm_module native_addon js package service nest fuzz)
+STEPS=(setup format tidy native asan tsan wasm wasm_module native_addon js typescript package service nest fuzz)
 
 # ---- runner ----------------------------------------------------------------------------
 
