@@ -548,8 +548,10 @@ export class BytesCache<V> extends CacheBase<V> {
 
   constructor(core: CoreCache, backend: Backend, info: BackendInfo, options: CacheOptions, shared = false) {
     super(core, backend, info, options);
-    // Shapes are JS memory of this realm: a cache other worker_threads read cannot use them.
-    this.codec = new ValueCodec(options.serializer, { shapes: !shared && options.name === undefined });
+    // Shapes are JS memory of this realm and of this process's life: a cache other worker_threads
+    // read, or one whose file store outlives the process, cannot use them.
+    const persistent = options.store?.type === 'file';
+    this.codec = new ValueCodec(options.serializer, { shapes: !shared && options.name === undefined && !persistent });
   }
 
   get(key: string): V | undefined {

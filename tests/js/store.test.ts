@@ -21,10 +21,14 @@ if (BACKEND === 'native') {
     const first = await createCache(options);
     first.set('price:latest:AAPL', { price: 189.5 }, { ttl: '1h', tags: ['symbol:AAPL'] });
     first.set('history:AAPL', [1, 2, 3], { ttl: '1h' });
+    // A plain object of several keys: a memory cache would store it by shape (keys kept in this
+    // process only); a file store must not, or a restarted process could not read it back.
+    first.set('quote:AAPL', { symbol: 'AAPL', bid: 189.4, ask: 189.6 }, { ttl: '1h' });
     first.close();
     const second = await createCache(options);
     expect(second.get('price:latest:AAPL')).toEqual({ price: 189.5 });
     expect(second.get('history:AAPL')).toEqual([1, 2, 3]);
+    expect(second.get('quote:AAPL')).toEqual({ symbol: 'AAPL', bid: 189.4, ask: 189.6 });
     expect(second.invalidateTag('symbol:AAPL')).toBe(1);
     second.close();
   });

@@ -135,14 +135,15 @@ test('an instance ignores its own messages; the others count every one', async (
   });
   expect(result).toEqual({ echoed: 1, stillCached: true, value: 'rewritten' });
   const after = await Promise.all(everyone.map((child) => child.request<Status>('status')));
-  // The sender received nothing but its own message (the one delete); the others got it.
+  // The sender received nothing but its own messages (the delete, and the set, which tells the
+  // others to drop their copies); the others got both.
   expect(after[0]!.bus.received).toBe(before[0]!.bus.received);
-  expect(after[0]!.bus.ignoredOwn).toBe(before[0]!.bus.ignoredOwn + 1);
-  // Every message the sender published so far (5 invalidations + this delete) came back to it.
-  expect(after[0]!.bus.ignoredOwn).toBe(6);
+  expect(after[0]!.bus.ignoredOwn).toBe(before[0]!.bus.ignoredOwn + 2);
+  // Every message the sender published so far (5 invalidations + this delete and set) came back to it.
+  expect(after[0]!.bus.ignoredOwn).toBe(7);
   for (const i of [1, 2]) {
     expect(after[i]!.bus.ignoredOwn).toBe(0);
-    expect(after[i]!.bus.received).toBe(6);
+    expect(after[i]!.bus.received).toBe(7);
   }
 });
 

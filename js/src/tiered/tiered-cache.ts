@@ -89,9 +89,16 @@ export interface TieredCacheOptions {
   onError?: (error: unknown, context: string) => void;
 }
 
+// How a load was answered, beyond "by the loader": by another instance's load through L2, or
+// with a stale value (stale-if-error, or a soft timeout).
+interface LoadFlags {
+  l2: boolean;
+  stale: boolean;
+}
+
 interface LoadState {
   source: 'l2' | 'loader';
-  fromOtherInstance: { l2: boolean };
+  fromOtherInstance: LoadFlags;
   result?: Promise<Stored>;
 }
 
@@ -156,7 +163,7 @@ export class TieredCache implements Refreshable {
   private readonly inflight = new Map<string, Promise<Stored>>();
   // Where each in-flight load's value came from, so callers that joined it report the same
   // source as the caller that started it (warm() counts loaded vs cached by it).
-  private readonly inflightSource = new Map<Promise<Stored>, () => 'l2' | 'loader'>();
+  private readonly inflightSource = new Map<Promise<Stored>, () => StoredSource>();
   private readonly backoff = new Map<string, KeyBackoff>();
   private readonly now: () => number;
   private readonly defaults: GetOrSetOptions;
@@ -570,13 +577,14 @@ export class TieredCache implements Refreshable {
     options: GetOrSetOptions,
     stale: Stored | undefined,
     skipL2 = false,
-  ): { result: Promise<Stored>; source: () => 'l2' | 'loader' } {
-    const state: LoadState = { source: 'loader', fromOtherInstance: { l2: false } };
+  ): { result: Promise<Stored>; source: () => StoredSource } {
+    const state: LoadState = { source: 'loader', fromOtherInstance: { l2: false, stale: false } };
     const result = this.load(key, loader, options, stale, skipL2, state);
     this.inflight.set(key, result);
-    this.inflightSource.set(result, () => state.source);
+    const source = (): StoredSource => (state.fromOtherInstance.stale ? 'l1-stale' : state.source);
+    this.inflightSource.set(result, source);
     state.result = result;
-    return { result, source: () => state.source };
+    return { result, source };
   }
 
   // One async function (not an async IIFE with .finally()): one promise per load, not three.
@@ -621,7 +629,7 @@ export class TieredCache implements Refreshable {
     loader: Loader<V>,
     options: GetOrSetOptions,
     stale: Stored | undefined,
-    fromOtherInstance: { l2: boolean } = { l2: false },
+    fromOtherInstance: LoadFlags = { l2: false, stale: false },
   ): Promise<Stored> {
     // Locks in order: the worker_threads sharing L1 first, then the instances sharing L2. A
     // waiter polls both tiers: another worker's load lands in the shared L1, another
@@ -661,7 +669,7 @@ export class TieredCache implements Refreshable {
         const loaded = await this.loadedElsewhere(key, fromOtherInstance);
         if (loaded !== undefined) return loaded;
       }
-      return await this.loadAndStore(key, loader, options, stale);
+      return await this.loadAndStore(key, loader, options, stale, fromOtherInstance);
     } finally {
       for (const handle of held.reverse()) {
         await handle.release().catch((error: unknown) => this.onError(error, `unlock ${key}`));
@@ -670,7 +678,7 @@ export class TieredCache implements Refreshable {
   }
 
   /** A fresh value another worker (shared L1) or instance (L2) loaded while we waited. */
-  private async loadedElsewhere(key: string, fromOtherInstance: { l2: boolean }): Promise<Stored | undefined> {
+  private async loadedElsewhere(key: string, fromOtherInstance: LoadFlags): Promise<Stored | undefined> {
     if (this.locks.length > (this.lock === undefined ? 0 : 1)) {
       const shared = this.l1.peek(key);
       if (shared?.state === 'fresh') return shared.value;
@@ -683,7 +691,13 @@ export class TieredCache implements Refreshable {
     return undefined;
   }
 
-  private async loadAndStore<V>(key: string, loader: Loader<V>, options: GetOrSetOptions, stale: Stored | undefined): Promise<Stored> {
+  private async loadAndStore<V>(
+    key: string,
+    loader: Loader<V>,
+    options: GetOrSetOptions,
+    stale: Stored | undefined,
+    flags: LoadFlags = { l2: false, stale: false },
+  ): Promise<Stored> {
     const load = this.callLoader(key, loader, options).then(
       (value) => this.store(key, value, options),
       (error: unknown) => {
@@ -691,6 +705,7 @@ export class TieredCache implements Refreshable {
         if (stale !== undefined) {
           this.onError(error, `load ${key} (served stale)`);
           this.counters.l1.graced++; // stale-if-error
+          flags.stale = true;
           return stale;
         }
         throw error;
@@ -700,7 +715,10 @@ export class TieredCache implements Refreshable {
     if (stale === undefined || softMs === undefined) return load;
     // With a stale value in hand the caller need not wait for a slow loader.
     this.track(load);
-    return withTimeout(load, softMs, () => stale);
+    return withTimeout(load, softMs, () => {
+      flags.stale = true;
+      return stale;
+    });
   }
 
   private async callLoader<V>(key: string, loader: Loader<V>, options: GetOrSetOptions): Promise<V> {
@@ -759,7 +777,15 @@ export class TieredCache implements Refreshable {
     const bytes = this.codec.encode(value).slice();
     const version = hashBytes(bytes);
     const now = this.now();
-    const stored: Stored = { value, version, ttlMs: 0 };
+    // Known before the write when the call gives a TTL: a bytes-mode L1 serializes `stored` during
+    // set, so a ttlMs filled in afterwards would not reach it (rule-derived TTLs stay 0 there,
+    // which only means no refresh-ahead for those keys in a bytes-mode L1).
+    const explicitTtl = this.optionalMs('ttl', options.ttl);
+    const stored: Stored = {
+      value,
+      version,
+      ttlMs: explicitTtl !== undefined && Number.isFinite(explicitTtl) ? explicitTtl : 0,
+    };
     this.l1.set(key, stored, options);
     const written = this.l1.peek(key);
     let freshUntil: number;
