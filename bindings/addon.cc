@@ -348,42 +348,14 @@ Napi::Value Count(napi_env env, uint64_t count) {
 
 // ---- removal notices ---------------------------------------------------------------------
 
-// The (ref, cause) notices of a cache created with trackRemovals, oldest first, for the JS
-// front to drain in batches (it frees the slots those refs name).
+// The (ref, cause) notices of a cache created with trackRemovals: tickcache::RemovalQueue
+// (core/include/tickcache/host.h), shared with the wasm host.
 //
 // No mutex: only a cache that is not named can track removals, so its one handle, and so
-// every call that can remove an entry and every drain, runs on one env's JS thread. Push runs
-// inside the core's listener, under a shard lock: it only appends. Nothing bounds the queue
-// but the front's draining, which it does whenever set() reports pending notices.
-class RemovalQueue {
- public:
-  void Push(EntryRef ref, RemovalCause cause) {
-    items_.push_back(ref);
-    items_.push_back(static_cast<uint32_t>(cause));
-  }
-
-  size_t Pending() const { return (items_.size() - head_) / 2; }
-
-  // Moves up to `max_pairs` of the oldest notices into out as [ref, cause, ...]; returns how
-  // many pairs it moved.
-  size_t Drain(uint32_t* out, size_t max_pairs) {
-    const size_t pairs = std::min(max_pairs, Pending());
-    std::copy_n(items_.begin() + static_cast<std::ptrdiff_t>(head_), pairs * 2, out);
-    head_ += pairs * 2;
-    if (head_ == items_.size()) {
-      items_.clear();
-      head_ = 0;
-    } else if (head_ > items_.size() / 2) {  // compacting only past half keeps Drain O(1) amortized
-      items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
-      head_ = 0;
-    }
-    return pairs;
-  }
-
- private:
-  std::vector<uint32_t> items_;  // ref, cause, ref, cause, ...
-  size_t head_ = 0;              // items_[head_] is the oldest undrained ref
-};
+// every call that can remove an entry and every drain, runs on one env's JS thread. Nothing
+// bounds the queue but the front's draining, which it does whenever set() reports pending
+// notices.
+using tickcache::RemovalQueue;
 
 // ---- shared caches and the registry of names ---------------------------------------------
 

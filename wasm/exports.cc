@@ -50,38 +50,9 @@ using tickcache::ManualClock;
 using tickcache::RemovalCause;
 using tickcache::Status;
 
-// The (ref, cause) notices of a cache created with track_removals, oldest first, for the JS
-// front to drain in batches. The same class as bindings/addon.cc's: the two hosts must drain
-// identically. Push runs inside the core's listener: it only appends.
-class RemovalQueue {
- public:
-  void Push(EntryRef ref, RemovalCause cause) {
-    items_.push_back(ref);
-    items_.push_back(static_cast<uint32_t>(cause));
-  }
-
-  size_t Pending() const { return (items_.size() - head_) / 2; }
-
-  // Moves up to `max_pairs` of the oldest notices into out as [ref, cause, ...]; returns how
-  // many pairs it moved.
-  size_t Drain(uint32_t* out, size_t max_pairs) {
-    const size_t pairs = std::min(max_pairs, Pending());
-    std::copy_n(items_.begin() + static_cast<std::ptrdiff_t>(head_), pairs * 2, out);
-    head_ += pairs * 2;
-    if (head_ == items_.size()) {
-      items_.clear();
-      head_ = 0;
-    } else if (head_ > items_.size() / 2) {  // compacting only past half keeps Drain O(1) amortized
-      items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
-      head_ = 0;
-    }
-    return pairs;
-  }
-
- private:
-  std::vector<uint32_t> items_;  // ref, cause, ref, cause, ...
-  size_t head_ = 0;              // items_[head_] is the oldest undrained ref
-};
+// The (ref, cause) notices of a cache created with track_removals: tickcache::RemovalQueue
+// (core/include/tickcache/host.h), the same class the Node host drains.
+using tickcache::RemovalQueue;
 
 // Member order matters: `cache` is declared last so it is destroyed first, while the queue its
 // listener writes to still lives. The queue is boxed so that its address survives g_caches

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "test_support.h"
+#include "tickcache/host.h"
 
 namespace tickcache {
 namespace {
@@ -262,6 +263,34 @@ TEST_F(HostFront, MissedKeysCountUnderEveryPolicy) {
     EXPECT_EQ(cache->Has("a"), Freshness::kFresh);
     EXPECT_EQ(cache->Entries(), 1u);
   }
+}
+
+}  // namespace
+}  // namespace tickcache
+
+namespace tickcache {
+namespace {
+
+TEST(RemovalQueueTest, DrainsOldestFirstInBatchesAndCompacts) {
+  RemovalQueue queue;
+  for (EntryRef ref = 1; ref <= 1000; ++ref) queue.Push(ref, RemovalCause::kEvicted);
+  EXPECT_EQ(queue.Pending(), 1000u);
+  uint32_t out[2 * 300];
+  EntryRef expected = 1;
+  for (int batch = 0; batch < 3; ++batch) {
+    ASSERT_EQ(queue.Drain(out, 300), 300u);
+    for (size_t i = 0; i < 300; ++i) {
+      EXPECT_EQ(out[2 * i], expected++);
+      EXPECT_EQ(out[2 * i + 1], static_cast<uint32_t>(RemovalCause::kEvicted));
+    }
+  }
+  queue.Push(5000, RemovalCause::kExpired);  // a push between drains waits its turn
+  ASSERT_EQ(queue.Drain(out, 300), 101u);
+  EXPECT_EQ(out[2 * 99], 1000u);
+  EXPECT_EQ(out[2 * 100], 5000u);
+  EXPECT_EQ(out[2 * 100 + 1], static_cast<uint32_t>(RemovalCause::kExpired));
+  EXPECT_EQ(queue.Pending(), 0u);
+  EXPECT_EQ(queue.Drain(out, 300), 0u);
 }
 
 }  // namespace
