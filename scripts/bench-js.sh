@@ -18,18 +18,7 @@ TC_TAG=bench-js
 # shellcheck source=scripts/lib.sh
 source "$ROOT/scripts/lib.sh"
 
-[[ "${TICKCACHE_SKIP_SETUP:-0}" == 1 ]] || bash scripts/setup.sh
-if [[ "${TICKCACHE_SKIP_BUILD:-0}" != 1 ]]; then
-  # Build output goes to stderr: stdout carries the report only.
-  {
-    npm run --silent build:native
-    bash scripts/wasm-build.sh
-    bash scripts/build-js.sh
-  } 1>&2
-fi
-for built in build/addon/Release/tickcache.node dist/esm/index.js dist/wasm/core_cache.mjs; do
-  [[ -f "$built" ]] || tc_die "$built is missing: run without TICKCACHE_SKIP_BUILD=1"
-done
+tc_prepare_js_bench build/addon/Release/tickcache.node dist/esm/index.js dist/wasm/core_cache.mjs
 
 started="$(tc_now)"
 status=0

@@ -31,3 +31,21 @@ tc_cxx_sources() {
   ((${#dirs[@]})) || return 0
   find "${dirs[@]}" -type f \( -name '*.h' -o -name '*.cc' \) -not -path '*/node_modules/*' | sort
 }
+
+# The benchmark scripts' preparation: setup (unless TICKCACHE_SKIP_SETUP=1), then the builds the
+# JavaScript benchmarks run on (unless TICKCACHE_SKIP_BUILD=1; all incremental), with their
+# output on stderr so stdout carries the report only; then checks that each given file exists.
+tc_prepare_js_bench() {
+  [[ "${TICKCACHE_SKIP_SETUP:-0}" == 1 ]] || bash scripts/setup.sh
+  if [[ "${TICKCACHE_SKIP_BUILD:-0}" != 1 ]]; then
+    {
+      npm run --silent build:native
+      bash scripts/wasm-build.sh
+      bash scripts/build-js.sh
+    } 1>&2
+  fi
+  local built
+  for built in "$@"; do
+    [[ -f "$built" ]] || tc_die "$built is missing: run without TICKCACHE_SKIP_BUILD=1"
+  done
+}

@@ -28,6 +28,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+import { MeasurementProcess } from '../lib/measurement-process.mjs';
 import { CONTENDERS, CONTENDER_NAMES, checkContender } from './contenders.mjs';
 import { formatMiB, formatNs, formatRatio, geometricMean, median, quantile, rotated, table } from './stats.mjs';
 import { STREAM_LENGTH, ZIPF_S, MIXED_SET_SHARE, makeKey, makeQuote } from './workload.mjs';
@@ -43,46 +44,12 @@ const POLLUTION_NOTICEABLE = 1.1; // shared-process / own-process beyond this sk
 /** @typedef {{ contender: string, op: string, medianNs: number, samplesNs: number[], sampleOps: number, getHitRate: number | null }} OpResult */
 /** @typedef {{ pid: number, failed: Record<string, string>, results: OpResult[] }} ChildReport */
 
-/**
- * A throughput process and the one request it may have outstanding.
- */
-class ThroughputProcess {
+/** A throughput process (throughput.mjs) measuring `contenders`. */
+class ThroughputProcess extends MeasurementProcess {
   /** @param {string[]} contenders @param {string[]} args @param {string} label */
   constructor(contenders, args, label) {
+    super(path.join(HERE, 'throughput.mjs'), ['--contenders', contenders.join(','), ...args], label);
     this.contenders = contenders;
-    this.label = label;
-    this.stderr = '';
-    this.exited = false;
-    this.child = fork(path.join(HERE, 'throughput.mjs'), ['--contenders', contenders.join(','), ...args], {
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    });
-    this.child.stderr?.on('data', (chunk) => {
-      this.stderr += String(chunk);
-    });
-    /** @type {Promise<void>} */
-    this.exit = new Promise((resolve) => {
-      this.child.on('exit', (code, signal) => {
-        this.exited = true;
-        this.exitStatus = signal ?? code;
-        resolve();
-      });
-    });
-  }
-
-  /** Sends `message` and resolves with the first reply of type `expect`; rejects if the process dies. */
-  request(/** @type {object | null} */ message, /** @type {string} */ expect) {
-    return new Promise((resolve, reject) => {
-      const onMessage = (/** @type {any} */ reply) => {
-        if (reply?.type !== expect) return;
-        this.child.off('message', onMessage);
-        resolve(reply);
-      };
-      this.child.on('message', onMessage);
-      this.exit.then(() =>
-        reject(new Error(`throughput process ${this.label} exited (${String(this.exitStatus)}): ${this.stderr.trim()}`)),
-      );
-      if (message !== null) this.child.send(message);
-    });
   }
 }
 

@@ -35,7 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { formatNs, formatRatio, median, quantile, rotated, table } from '../js/stats.mjs';
-import { MeasurementProcess } from './child.mjs';
+import { MeasurementProcess } from '../lib/measurement-process.mjs';
 import { CONTENDERS, CONTENDER_NAMES, ROOT, TTL_MS, checkContender, peerVersions } from './contenders.mjs';
 import { commandsProcessed, redisVersion, startRedisServer } from './redis-server.mjs';
 

@@ -1,6 +1,7 @@
 // @ts-check
-// bench/service/child.mjs: a measurement process of the service benchmarks (l1-hit.mjs,
-// l2-hit.mjs) as run.mjs drives it: forked with an IPC channel, asked one thing at a time.
+// bench/lib/measurement-process.mjs: a measurement process of the benchmarks (bench/js's
+// throughput processes, bench/service's l1-hit.mjs and l2-hit.mjs) as their run.mjs drives it:
+// forked with an IPC channel, asked one thing at a time.
 //
 // Invariants: at most one request is outstanding per process; a request whose process dies
 // rejects with the process's exit status and stderr (never hangs); stdout is ignored (the
