@@ -10,6 +10,7 @@
 // A handle is class (6 bits) | block index within the class (26 bits).
 // Invariants: a live handle's block holds exactly one entry; a free block's first 4 bytes
 // hold the next free index (+1, 0 = end); pages are never moved (handles stay valid).
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -100,11 +101,15 @@ class MemoryStore final : public Store {
   }
 
   std::string_view Key(StoreHandle handle) const override {
+    const char* block = Block(handle);
+    // The index compares keys through here, and a match is read next: fetch every line of
+    // the block now, before its header arrives (the class says how long it is), rather than
+    // one miss at a time during the compare and the copy.
+    const uint32_t cls = handle >> kIndexBits;
+    if (cls != kLargeClass) PrefetchLines(block, class_sizes_[cls]);
     uint32_t key_len, value_len;
-    const char* p = Header(Block(handle), &key_len, &value_len);
-    // The index compares keys through here, and a match is read next: fetch the value's
-    // cache lines now rather than one miss at a time during the copy.
-    for (size_t line = 64; line < key_len + value_len; line += 64) __builtin_prefetch(p + line);
+    const char* p = Header(block, &key_len, &value_len);
+    if (cls == kLargeClass) PrefetchLines(p, key_len + value_len);
     return {p, key_len};
   }
   uint32_t ValueSize(StoreHandle handle) const override {
@@ -196,6 +201,13 @@ class MemoryStore final : public Store {
     uint32_t cls = handle >> kIndexBits;
     uint32_t index = handle & kIndexMask;
     return cls == kLargeClass ? large_[index] : BlockIn(cls, index);
+  }
+  // The lines after the first of [start, start + bytes): the first is about to be read.
+  static void PrefetchLines(const char* start, size_t bytes) {
+    const size_t into_first = reinterpret_cast<uintptr_t>(start) & 63;
+    for (size_t offset = 64 - into_first; offset < bytes; offset += 64) {
+      __builtin_prefetch(start + offset);
+    }
   }
   static size_t BlockBytes(size_t key_len, size_t value_len) {
     return VarintSize(static_cast<uint32_t>(key_len)) +

@@ -87,7 +87,7 @@ class SievePolicy {
   // being admitted: the hand wraps before reaching it, as if eviction had come first.
   SlotId PickVictim(bool* rejected) {
     *rejected = false;
-    SlotId newest = slots_[head_].prev;
+    SlotId newest = slots_.BackOrHead(head_);
     SlotId s = hand_ != kNoSlot ? hand_ : slots_.Front(head_);
     if (s == kNoSlot) return kNoSlot;
     if (s == newest && s != slots_.Front(head_)) s = slots_.Front(head_);

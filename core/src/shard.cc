@@ -2,6 +2,8 @@
 // invariants), and the factory that picks its policy instantiation at run time.
 #include "shard.h"
 
+#include <array>
+
 namespace tickcache {
 namespace {
 
@@ -33,30 +35,26 @@ class Shard final : public ShardBase {
   int64_t Weight(SlotId s) const { return weigh_by_bytes_ ? static_cast<int64_t>(Charge(s)) : 1; }
   uint64_t SketchFloorBytes() const { return limits_.sketch_floor_bytes; }
   uint64_t HashOf(SlotId s) const {
-    return HashKey(store_->Key(slots_[s].data), limits_.hash_seed);
+    return HashKey(store_->Key(slots_.Data(s)), limits_.hash_seed);
   }
 
   // --- ShardBase ---
   Lookup Get(std::string_view key, uint64_t hash, int64_t now, std::string* value) override {
     now = Monotonic(now);
-    // A hit is a chain of cache misses (index cell, slot, key block); the policy's misses
-    // (its sketch, the slot's queue neighbours) are independent of it, so start them early.
-    policy_.Prefetch(hash);
+    // A hit is a chain of cache misses (index cell, store handle, key block); what the policy
+    // learns from it waits in pending_ (see Defer), so none of the policy's misses (its
+    // sketch, the slot's queue neighbours) sit on that chain.
     SlotId s = Find(key, hash);
-    if (s != kNoSlot) {
-      __builtin_prefetch(&slots_[slots_[s].prev]);
-      __builtin_prefetch(&slots_[slots_[s].next]);
-    }
     if (s != kNoSlot && now >= slots_.StaleUntil(s)) {
       Remove(s, hash, Cause::kExpired);
       s = kNoSlot;
     }
-    if (s == kNoSlot || (value != nullptr && !store_->ReadValue(slots_[s].data, value).ok())) {
+    if (s == kNoSlot || (value != nullptr && !store_->ReadValue(slots_.Data(s), value).ok())) {
       ++misses_;
-      policy_.OnMiss(hash);
+      Defer(hash, kNoSlot);
       return {};
     }
-    policy_.OnAccess(s, hash);
+    Defer(hash, s);
     Lookup lookup = Describe(s, now);
     ++(lookup.state == Freshness::kFresh ? hits_ : stale_hits_);
     return lookup;
@@ -66,11 +64,12 @@ class Shard final : public ShardBase {
     now = std::max(now, last_now_);
     SlotId s = Find(key, hash);
     if (s == kNoSlot || now >= slots_.StaleUntil(s)) return {};
-    if (value != nullptr && !store_->ReadValue(slots_[s].data, value).ok()) return {};
+    if (value != nullptr && !store_->ReadValue(slots_.Data(s), value).ok()) return {};
     return Describe(s, now);
   }
 
   Status Set(const EntryWrite& w, int64_t now, SlotId* slot_out) override {
+    ApplyPending();
     now = Monotonic(now);
     std::string_view ns = NamespaceOf(w.key);
     uint64_t memberships = (w.tags != nullptr ? w.tags->size() : 0) + (ns.empty() ? 0 : 1);
@@ -91,10 +90,10 @@ class Shard final : public ShardBase {
       }
       int64_t old_weight = Weight(s);
       uint64_t old_charge = Charge(s);
-      Result<StoreHandle> handle = store_->Replace(slots_[s].data, w.key, w.value, meta);
+      Result<StoreHandle> handle = store_->Replace(slots_.Data(s), w.key, w.value, meta);
       if (!handle.ok()) return handle.status();
       bytes_ -= old_charge;
-      slots_[s].data = handle.value();
+      slots_.SetData(s, handle.value());
       if (slots_.Flag(s, SlotTable::kFlagMembers)) members_.RemoveAll(s);
       AddMemberships(s, w.tags, ns);
       SetTimes(s, w.fresh_until_ms, w.stale_until_ms);
@@ -104,7 +103,7 @@ class Shard final : public ShardBase {
       Result<StoreHandle> handle = store_->Put(w.key, w.value, meta);
       if (!handle.ok()) return handle.status();
       s = slots_.Allocate();
-      slots_[s].data = handle.value();
+      slots_.SetData(s, handle.value());
       SetTimes(s, w.fresh_until_ms, w.stale_until_ms);
       AddMemberships(s, w.tags, ns);
       index_.Insert(s, w.hash, [this](SlotId id) { return HashOf(id); });
@@ -126,11 +125,13 @@ class Shard final : public ShardBase {
 
   void Touch(SlotId s, bool stale) override {
     if (s < slots_.FirstEntryId() || s >= slots_.EndId() || !slots_.IsLive(s)) return;
+    ApplyPending();
     policy_.OnAccess(s, HashOf(s));
     ++(stale ? stale_hits_ : hits_);
   }
 
   void RecordMissedHashes(const uint64_t* hashes, size_t count) override {
+    ApplyPending();
     for (size_t i = 0; i < count; ++i) {
       // The sketch block of the next key is independent of this one: start loading it.
       if (i + 1 < count) policy_.Prefetch(hashes[i + 1]);
@@ -140,6 +141,7 @@ class Shard final : public ShardBase {
   }
 
   bool Delete(std::string_view key, uint64_t hash) override {
+    ApplyPending();
     SlotId s = Find(key, hash);
     if (s == kNoSlot) return false;
     Remove(s, hash, Cause::kDeleted);
@@ -147,22 +149,26 @@ class Shard final : public ShardBase {
   }
 
   uint64_t InvalidateTag(std::string_view tag) override {
+    ApplyPending();
     std::vector<SlotId> victims;
     members_.MembersOfTag(tag, &victims);
     return RemoveAll(victims);
   }
 
   uint64_t InvalidatePrefix(std::string_view prefix) override {
+    ApplyPending();
     return InvalidateMatching(
         prefix, [prefix](std::string_view key) { return key.substr(0, prefix.size()) == prefix; });
   }
 
   uint64_t InvalidateGlob(std::string_view glob, std::string_view literal_prefix) override {
+    ApplyPending();
     return InvalidateMatching(literal_prefix,
                               [glob](std::string_view key) { return GlobMatch(glob, key); });
   }
 
   uint64_t Clear() override {
+    ApplyPending();
     uint64_t removed = entries_;
     if (limits_.on_removal != nullptr && *limits_.on_removal) {
       for (SlotId s = slots_.FirstEntryId(); s < slots_.EndId(); ++s) {
@@ -181,6 +187,7 @@ class Shard final : public ShardBase {
   }
 
   uint64_t Expire(int64_t now) override {
+    ApplyPending();
     uint64_t before = expirations_;
     AdvanceWheel(Monotonic(now), /*exact=*/true);
     return expirations_ - before;
@@ -206,10 +213,10 @@ class Shard final : public ShardBase {
     std::string value;
     std::vector<std::string> tags;
     for (SlotId s = slots_.FirstEntryId(); s < slots_.EndId(); ++s) {
-      if (!slots_.IsLive(s) || !store_->ReadValue(slots_[s].data, &value).ok()) continue;
+      if (!slots_.IsLive(s) || !store_->ReadValue(slots_.Data(s), &value).ok()) continue;
       tags.clear();
       if (slots_.Flag(s, SlotTable::kFlagMembers)) members_.AppendTagsOf(s, &tags);
-      visit(EntryView{store_->Key(slots_[s].data), &value, slots_.FreshUntil(s),
+      visit(EntryView{store_->Key(slots_.Data(s)), &value, slots_.FreshUntil(s),
                       slots_.StaleUntil(s), &tags});
     }
   }
@@ -225,13 +232,56 @@ class Shard final : public ShardBase {
     return limits.max_entries == 0 ? hard : std::min<uint64_t>(limits.max_entries, hard);
   }
 
+  // The policy hears of lookups in order, in batches: a hit (slot) or a miss (kNoSlot) is
+  // queued here and applied when the queue fills or before anything else touches the
+  // policy or frees a slot (every entry point but Get and Peek starts with ApplyPending).
+  // So eviction sees exactly what it would have seen had each lookup gone straight to the
+  // policy (the trace replays prove it), while a batch lets the sketch and queue misses of
+  // many lookups overlap instead of each lookup waiting for its own.
+  struct PendingAccess {
+    uint64_t hash;
+    SlotId slot;  // kNoSlot: a miss
+  };
+  // 64 lookups: enough to overlap their misses, few enough that a batch stays in L1.
+  static constexpr size_t kPendingCapacity = 64;
+  void Defer(uint64_t hash, SlotId slot) {
+    pending_[pending_count_++] = PendingAccess{hash, slot};
+    if (pending_count_ == kPendingCapacity) ApplyPending();
+  }
+  void ApplyPending() {
+    const size_t count = pending_count_;
+    if (count == 0) return;
+    pending_count_ = 0;  // before the policy runs: nothing it calls may see these again
+    // Two stages of prefetch ahead of the one being applied: the slot's own links, then
+    // (once they have arrived) its queue neighbours and its sketch block.
+    constexpr size_t kLinksAhead = 8, kNeighboursAhead = 4;
+    for (size_t i = 0; i < std::min(count, kLinksAhead); ++i) PrefetchLinks(pending_[i]);
+    for (size_t i = 0; i < count; ++i) {
+      if (i + kLinksAhead < count) PrefetchLinks(pending_[i + kLinksAhead]);
+      if (i + kNeighboursAhead < count) {
+        const PendingAccess& ahead = pending_[i + kNeighboursAhead];
+        policy_.Prefetch(ahead.hash);
+        if (ahead.slot != kNoSlot) slots_.PrefetchNeighbours(ahead.slot);
+      }
+      const PendingAccess& access = pending_[i];
+      if (access.slot == kNoSlot) {
+        policy_.OnMiss(access.hash);
+      } else {
+        policy_.OnAccess(access.slot, access.hash);
+      }
+    }
+  }
+  void PrefetchLinks(const PendingAccess& access) const {
+    if (access.slot != kNoSlot) slots_.PrefetchLinks(access.slot);
+  }
+
   int64_t Monotonic(int64_t now) {
     if (now > last_now_) last_now_ = now;
     return last_now_;
   }
 
   SlotId Find(std::string_view key, uint64_t hash) const {
-    return index_.Find(hash, [&](SlotId s) { return store_->Key(slots_[s].data) == key; });
+    return index_.Find(hash, [&](SlotId s) { return store_->Key(slots_.Data(s)) == key; });
   }
 
   std::string_view NamespaceOf(std::string_view key) const {
@@ -241,7 +291,7 @@ class Shard final : public ShardBase {
   }
 
   uint64_t Charge(SlotId s) const {
-    StoreHandle h = slots_[s].data;
+    StoreHandle h = slots_.Data(s);
     uint64_t memberships = slots_.Flag(s, SlotTable::kFlagMembers) ? members_.CountOf(s) : 0;
     return store_->Key(h).size() + store_->ValueSize(h) + kEntryChargeBytes +
            kTagChargeBytes * memberships;
@@ -251,7 +301,7 @@ class Shard final : public ShardBase {
     int64_t fresh = std::min(fresh_until, kNeverMs);
     slots_.SetFreshUntil(s, fresh);
     int64_t grace = fresh >= kNeverMs ? 0 : std::max<int64_t>(0, stale_until - fresh);
-    slots_[s].grace_code = SlotTable::EncodeGrace(grace);
+    slots_.SetGraceCode(s, SlotTable::EncodeGrace(grace));
   }
 
   void AddMemberships(SlotId s, const std::vector<std::string>* tags, std::string_view ns) {
@@ -284,18 +334,19 @@ class Shard final : public ShardBase {
   }
 
   void Notify(SlotId s, Cause cause) {
-    (*limits_.on_removal)((limits_.shard_index << kRefSlotBits) | s, store_->Key(slots_[s].data),
+    (*limits_.on_removal)((limits_.shard_index << kRefSlotBits) | s, store_->Key(slots_.Data(s)),
                           cause);
   }
 
   void Remove(SlotId s, uint64_t hash, Cause cause) {
+    ApplyPending();  // every entry point already did; a freed slot must not be in pending_
     if (limits_.on_removal != nullptr && *limits_.on_removal) Notify(s, cause);
     uint64_t charge = Charge(s);
     policy_.OnRemove(s);
     TimerWheel::Cancel(slots_, s);
     index_.Erase(s, hash);
     if (slots_.Flag(s, SlotTable::kFlagMembers)) members_.RemoveAll(s);
-    store_->Release(slots_[s].data);
+    store_->Release(slots_.Data(s));
     slots_.Free(s);
     --entries_;
     bytes_ -= charge;
@@ -359,12 +410,12 @@ class Shard final : public ShardBase {
           prefix.substr(0, last_sep + 1),
           [&](std::string_view, const std::vector<SlotId>& members) {
             for (SlotId s : members) {
-              if (matches(store_->Key(slots_[s].data))) victims.push_back(s);
+              if (matches(store_->Key(slots_.Data(s)))) victims.push_back(s);
             }
           });
     } else {
       for (SlotId s = slots_.FirstEntryId(); s < slots_.EndId(); ++s) {
-        if (slots_.IsLive(s) && matches(store_->Key(slots_[s].data))) victims.push_back(s);
+        if (slots_.IsLive(s) && matches(store_->Key(slots_.Data(s)))) victims.push_back(s);
       }
     }
     return RemoveAll(victims);
@@ -380,7 +431,7 @@ class Shard final : public ShardBase {
         return;
       }
       SlotId s = slots_.Allocate();
-      slots_[s].data = e.handle;
+      slots_.SetData(s, e.handle);
       SetTimes(s, e.fresh_until_ms, e.stale_until_ms);
       AddMemberships(s, &e.tags, NamespaceOf(e.key));
       index_.Insert(s, hash, [this](SlotId id) { return HashOf(id); });
@@ -404,6 +455,8 @@ class Shard final : public ShardBase {
   int64_t last_now_ = 0;
   uint64_t sketch_entries_ = 1024;  // what the sketch is sized for (bytes-bounded shards grow it)
   uint64_t entries_ = 0, bytes_ = 0;
+  std::array<PendingAccess, kPendingCapacity> pending_;
+  size_t pending_count_ = 0;
   uint64_t hits_ = 0, stale_hits_ = 0, misses_ = 0, sets_ = 0, deletes_ = 0;
   uint64_t evictions_ = 0, rejections_ = 0, expirations_ = 0, invalidations_ = 0;
 };

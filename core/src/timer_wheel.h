@@ -86,8 +86,7 @@ class TimerWheel {
     SlotId node = slots.TimerDetachAll(head);
     if (node == kNoSlot) return;
     while (node != head) {
-      SlotId next = slots[node].tnext;
-      slots[node].tprev = slots[node].tnext = kNoSlot;
+      SlotId next = slots.TimerTakeDetached(node);
       int64_t due = deadline(node);
       if (due <= now_ms_) {
         expire(node);
