@@ -51,10 +51,10 @@ class Shard final : public ShardBase {
     }
     if (s == kNoSlot || (value != nullptr && !store_->ReadValue(slots_.Data(s), value).ok())) {
       ++misses_;
-      Defer(hash, kNoSlot);
+      Defer(hash, kNoSlot, PendingKind::kMiss);
       return {};
     }
-    Defer(hash, s);
+    Defer(hash, s, PendingKind::kHit);
     Lookup lookup = Describe(s, now);
     ++(lookup.state == Freshness::kFresh ? hits_ : stale_hits_);
     return lookup;
@@ -69,7 +69,6 @@ class Shard final : public ShardBase {
   }
 
   Status Set(const EntryWrite& w, int64_t now, SlotId* slot_out) override {
-    ApplyPending();
     now = Monotonic(now);
     std::string_view ns = NamespaceOf(w.key);
     uint64_t memberships = (w.tags != nullptr ? w.tags->size() : 0) + (ns.empty() ? 0 : 1);
@@ -97,8 +96,23 @@ class Shard final : public ShardBase {
       if (slots_.Flag(s, SlotTable::kFlagMembers)) members_.RemoveAll(s);
       AddMemberships(s, w.tags, ns);
       SetTimes(s, w.fresh_until_ms, w.stale_until_ms);
-      bytes_ += Charge(s);
-      policy_.OnWeightChange(s, old_weight, Weight(s));
+      const uint64_t new_charge = Charge(s);
+      bytes_ += new_charge;
+      const int64_t new_weight = Weight(s);
+      if (new_weight == old_weight && new_charge <= old_charge) {
+        // Nothing grew, so no bound can be crossed and nothing is evicted: the policy hears
+        // of the write in its turn with the lookups (Defer), and the window's hill climber
+        // waits for the next write that inserts or changes a weight (Caffeine's runs in
+        // its maintenance, after writes, the same way).
+        Defer(w.hash, s, PendingKind::kRewrite);
+        wheel_.Schedule(slots_, s, slots_.StaleUntil(s));
+        ++sets_;
+        if (slot_out != nullptr) *slot_out = s;
+        AdvanceWheel(now, /*exact=*/false);
+        return Status::Ok();
+      }
+      ApplyPending();
+      policy_.OnWeightChange(s, old_weight, new_weight);
     } else {
       Result<StoreHandle> handle = store_->Put(w.key, w.value, meta);
       if (!handle.ok()) return handle.status();
@@ -109,6 +123,7 @@ class Shard final : public ShardBase {
       index_.Insert(s, w.hash, [this](SlotId id) { return HashOf(id); });
       ++entries_;
       bytes_ += Charge(s);
+      ApplyPending();
       policy_.OnInsert(s);
       if (weigh_by_bytes_ && entries_ > sketch_entries_) {
         sketch_entries_ = entries_ * 2;
@@ -232,20 +247,23 @@ class Shard final : public ShardBase {
     return limits.max_entries == 0 ? hard : std::min<uint64_t>(limits.max_entries, hard);
   }
 
-  // The policy hears of lookups in order, in batches: a hit (slot) or a miss (kNoSlot) is
-  // queued here and applied when the queue fills or before anything else touches the
-  // policy or frees a slot (every entry point but Get and Peek starts with ApplyPending).
-  // So eviction sees exactly what it would have seen had each lookup gone straight to the
-  // policy (the trace replays prove it), while a batch lets the sketch and queue misses of
-  // many lookups overlap instead of each lookup waiting for its own.
+  // The policy hears of lookups (and of rewrites that change no weight) in order, in
+  // batches: each is queued here and applied when the queue fills or before anything else
+  // touches the policy or frees a slot (Remove, and every entry point but Get, Peek and
+  // such a rewrite, applies the queue first). So eviction sees exactly what it would have
+  // seen had each gone straight to the policy (the trace replays prove it), while a batch
+  // lets the sketch and queue misses of many lookups overlap instead of each lookup
+  // waiting for its own.
+  enum class PendingKind : uint32_t { kHit, kMiss, kRewrite };
   struct PendingAccess {
     uint64_t hash;
-    SlotId slot;  // kNoSlot: a miss
+    SlotId slot;  // kNoSlot for a miss
+    PendingKind kind;
   };
   // 64 lookups: enough to overlap their misses, few enough that a batch stays in L1.
   static constexpr size_t kPendingCapacity = 64;
-  void Defer(uint64_t hash, SlotId slot) {
-    pending_[pending_count_++] = PendingAccess{hash, slot};
+  void Defer(uint64_t hash, SlotId slot, PendingKind kind) {
+    pending_[pending_count_++] = PendingAccess{hash, slot, kind};
     if (pending_count_ == kPendingCapacity) ApplyPending();
   }
   void ApplyPending() {
@@ -264,10 +282,16 @@ class Shard final : public ShardBase {
         if (ahead.slot != kNoSlot) slots_.PrefetchNeighbours(ahead.slot);
       }
       const PendingAccess& access = pending_[i];
-      if (access.slot == kNoSlot) {
-        policy_.OnMiss(access.hash);
-      } else {
-        policy_.OnAccess(access.slot, access.hash);
+      switch (access.kind) {
+        case PendingKind::kHit:
+          policy_.OnAccess(access.slot, access.hash);
+          break;
+        case PendingKind::kMiss:
+          policy_.OnMiss(access.hash);
+          break;
+        case PendingKind::kRewrite:
+          policy_.OnWeightChange(access.slot, 0, 0);  // moved as a write moves it
+          break;
       }
     }
   }

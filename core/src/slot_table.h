@@ -14,6 +14,7 @@
 //   - SlotId 0 is "none" and never holds an entry; sentinels occupy the ids right after it;
 //   - the two arrays always have the same length;
 //   - a free slot is on the free list (through `next`), has no timer links and no queue;
+//   - kFlagTimed is set exactly when a slot is in a timer bucket (or a detached one);
 //   - fresh_until <= stale_until, both 48-bit milliseconds, kNever meaning no expiry.
 #pragma once
 
@@ -55,6 +56,9 @@ class SlotTable {
   static constexpr uint64_t kFlagMembers = 1u << 1;  // has tags or a namespace
   static constexpr uint64_t kFlagVisited = 1u << 2;  // SIEVE's visited bit
   static constexpr int kQueueShift = 3;              // two bits of Queue
+  // In a timer bucket: kept in the record so that rescheduling an entry that never expires
+  // (most writes) does not have to load its links to find out.
+  static constexpr uint64_t kFlagTimed = 1u << 5;
 
   SlotTable() { Append(); }  // id 0: none
 
@@ -168,10 +172,12 @@ class SlotTable {
   // --- timer lists (tprev/tnext) ---
   void TimerPushBack(SlotId head, SlotId id) {
     LinkBefore<&SlotLinks::tprev, &SlotLinks::tnext>(head, id);
+    SetFlag(id, kFlagTimed, true);
   }
   void TimerUnlink(SlotId id) {
-    if (links_[id].tprev == kNoSlot) return;  // not scheduled
+    if (!Flag(id, kFlagTimed)) return;  // not scheduled
     UnlinkFrom<&SlotLinks::tprev, &SlotLinks::tnext>(id);
+    SetFlag(id, kFlagTimed, false);
   }
   // Empties a bucket and returns its first slot (the chain stays linked through tnext and
   // ends at `head`), so the caller can walk it while rescheduling.
@@ -187,6 +193,7 @@ class SlotTable {
   SlotId TimerTakeDetached(SlotId id) {
     SlotId next = links_[id].tnext;
     links_[id].tprev = links_[id].tnext = kNoSlot;
+    SetFlag(id, kFlagTimed, false);
     return next;
   }
 
