@@ -1,6 +1,7 @@
 // bench/core_bench.cc: the core's throughput (issue 2, line 12), Google Benchmark.
 //
-// Workloads on 100,000 resident 16-byte keys with 100-byte values, on 1 and 2 threads:
+// Workloads on 100,000 resident 16-byte keys (--resident_keys=N) with 100-byte values, on 1
+// and 2 threads:
 //   get_hit  Get of a resident key (the value copied into a reused std::string);
 //   set      Set of a resident key (an overwrite, so the resident set stays the same size);
 //   mix      90 % get_hit, 10 % set.
@@ -17,6 +18,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -33,24 +35,27 @@
 
 namespace {
 
-constexpr size_t kResidentKeys = 100'000;
+constexpr size_t kDefaultResidentKeys = 100'000;
 constexpr size_t kValueBytes = 100;
 constexpr size_t kOrderLength = size_t{1} << 20;  // a power of two: the walk wraps with a mask
 constexpr size_t kSetEvery = 10;                  // mix: one set in ten operations
 
+// --resident_keys=N (default 100,000): 1,000 keeps everything in cache, which measures the
+// CPU work of an operation rather than its memory misses.
+size_t g_resident_keys = kDefaultResidentKeys;
 std::vector<std::string> g_keys;
 std::vector<uint32_t> g_order;
 std::string g_value;
 
 void PrepareWorkload() {
   char buffer[32];
-  g_keys.reserve(kResidentKeys);
-  for (size_t i = 0; i < kResidentKeys; ++i) {
+  g_keys.reserve(g_resident_keys);
+  for (size_t i = 0; i < g_resident_keys; ++i) {
     std::snprintf(buffer, sizeof buffer, "k%015zu", i);
     g_keys.emplace_back(buffer, 16);
   }
   std::mt19937_64 random(20240601);
-  std::uniform_int_distribution<uint32_t> pick(0, kResidentKeys - 1);
+  std::uniform_int_distribution<uint32_t> pick(0, static_cast<uint32_t>(g_resident_keys - 1));
   g_order.resize(kOrderLength);
   for (uint32_t& index : g_order) index = pick(random);
   g_value.assign(kValueBytes, 'v');
@@ -61,7 +66,7 @@ class TickcacheTarget {
   bool Init(std::string* error) {
     tickcache::Options options;
     // Twice the resident keys, so that no shard runs full and every get is a hit.
-    options.max_entries = 2 * kResidentKeys;
+    options.max_entries = 2 * g_resident_keys;
     auto created = tickcache::Cache::Create(std::move(options));
     if (!created.ok()) {
       *error = created.status().ToString();
@@ -75,9 +80,9 @@ class TickcacheTarget {
         return false;
       }
     }
-    if (cache_->Entries() != kResidentKeys) {
+    if (cache_->Entries() != g_resident_keys) {
       *error = std::to_string(cache_->Entries()) + " resident keys, expected " +
-               std::to_string(kResidentKeys);
+               std::to_string(g_resident_keys);
       return false;
     }
     return true;
@@ -96,7 +101,7 @@ class TickcacheTarget {
 class FloorTarget {
  public:
   bool Init(std::string* /*error*/) {
-    map_.reserve(kResidentKeys);
+    map_.reserve(g_resident_keys);
     for (const std::string& key : g_keys) map_.emplace(key, g_value);
     return true;
   }
@@ -195,7 +200,31 @@ class RatioReporter : public benchmark::ConsoleReporter {
 
 }  // namespace
 
+// Takes --resident_keys=N out of argv (Google Benchmark refuses flags it does not know).
+bool TakeResidentKeysFlag(int* argc, char** argv) {
+  constexpr std::string_view kFlag = "--resident_keys=";
+  int kept = 1;
+  for (int i = 1; i < *argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg.substr(0, kFlag.size()) != kFlag) {
+      argv[kept++] = argv[i];
+      continue;
+    }
+    char* end = nullptr;
+    unsigned long long n = std::strtoull(argv[i] + kFlag.size(), &end, 10);
+    if (end == argv[i] + kFlag.size() || *end != '\0' || n < 1 || n > 1'000'000) {
+      std::fprintf(stderr, "error: %s: want a count of keys from 1 to 1000000\n", argv[i]);
+      return false;
+    }
+    g_resident_keys = static_cast<size_t>(n);
+  }
+  *argc = kept;
+  argv[kept] = nullptr;
+  return true;
+}
+
 int main(int argc, char** argv) {
+  if (!TakeResidentKeysFlag(&argc, argv)) return 2;
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
 
@@ -229,7 +258,7 @@ int main(int argc, char** argv) {
   }
 
   std::printf("machine: %s; %zu resident keys, 16-byte keys, %zu-byte values\n",
-              tickcache_bench::CpuModel().c_str(), kResidentKeys, kValueBytes);
+              tickcache_bench::CpuModel().c_str(), g_resident_keys, kValueBytes);
   std::printf("floor: std::unordered_map<std::string, std::string> under one std::mutex\n");
   RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
