@@ -8,6 +8,11 @@
 #include <xxhash.h>
 
 #include <atomic>
+#include <list>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
 
 #include "test_support.h"
 
@@ -96,6 +101,67 @@ TEST(CacheLru, EvictsLeastRecentlyUsedAndPeekDoesNotRefresh) {
   Stats s = cache->GetStats();
   EXPECT_EQ(s.hits, 1u);  // peek and has are not lookups
   EXPECT_EQ(s.evictions, 1u);
+}
+
+// Lookups and rewrites reach the policy through a queue applied in batches (shard.cc,
+// Shard::Defer). Against a plain reference LRU over a random mix of hits, misses, rewrites
+// (same size: queued; larger: applied at once), inserts and deletes, every eviction must
+// name the key the reference evicts, at the same operation.
+TEST(CacheLru, QueuedAccessesEvictExactlyAsAReferenceLru) {
+  constexpr size_t kCapacity = 64;
+  Options options = Small(kCapacity);
+  std::vector<std::string> evicted;
+  options.on_removal = [&evicted](EntryRef, std::string_view key, RemovalCause cause) {
+    if (cause == RemovalCause::kEvicted) evicted.emplace_back(key);
+  };
+  auto cache = MustCreate(std::move(options));
+
+  std::list<std::string> order;  // most recent first
+  std::map<std::string, std::list<std::string>::iterator> where;
+  auto touch = [&](const std::string& key) { order.splice(order.begin(), order, where[key]); };
+
+  std::mt19937 random(7);
+  std::string value;
+  uint64_t queued_rewrites = 0;
+  for (int op = 0; op < 200'000; ++op) {
+    const std::string key = "k" + std::to_string(random() % (3 * kCapacity));
+    const bool present = where.count(key) != 0;
+    std::vector<std::string> expected;
+    switch (random() % 8) {
+      case 0:
+      case 1:
+      case 2:  // a lookup: a hit moves the key, a miss changes nothing in LRU
+        ASSERT_EQ(cache->Get(key, &value).state != Freshness::kMiss, present) << "op " << op;
+        if (present) touch(key);
+        break;
+      case 3:
+        if (present) ASSERT_TRUE(cache->Delete(key));
+        if (present) order.erase(where[key]), where.erase(key);
+        break;
+      default: {  // a write: an insert, or a rewrite of the same or a larger size
+        const size_t size = present && random() % 2 == 0 ? 8 : 8 + random() % 8;
+        const bool queued =
+            present && cache->Peek(key, &value).state != Freshness::kMiss && value.size() >= size;
+        ASSERT_TRUE(cache->Set(key, std::string(size, 'v')).ok());
+        queued_rewrites += queued ? 1 : 0;
+        if (present) {
+          touch(key);
+        } else {
+          order.push_front(key);
+          where[key] = order.begin();
+          if (order.size() > kCapacity) {
+            expected.push_back(order.back());
+            where.erase(order.back());
+            order.pop_back();
+          }
+        }
+      }
+    }
+    ASSERT_EQ(evicted, expected) << "op " << op;
+    evicted.clear();
+  }
+  EXPECT_EQ(cache->Entries(), order.size());
+  EXPECT_GT(queued_rewrites, 10'000u);  // the queued path really ran
 }
 
 // A hot set read continuously while a long scan streams through a cache twice its size:
