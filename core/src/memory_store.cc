@@ -26,10 +26,12 @@ constexpr uint32_t kIndexBits = 32 - kClassBits;
 constexpr uint32_t kIndexMask = (1u << kIndexBits) - 1;
 constexpr size_t kPageBytes = 64 * 1024;
 
+constexpr uint32_t kLastEvenClassBytes = 256;  // classes step by 8 up to here
+
 std::vector<uint32_t> MakeClassSizes() {
   std::vector<uint32_t> sizes;
-  for (uint32_t s = 16; s <= 256; s += 8) sizes.push_back(s);
-  uint32_t s = 256;
+  for (uint32_t s = 16; s <= kLastEvenClassBytes; s += 8) sizes.push_back(s);
+  uint32_t s = kLastEvenClassBytes;
   while (sizes.size() < (1u << kClassBits) - 1) {
     s = ((s + s / 8) + 7) & ~7u;
     sizes.push_back(s);
@@ -174,7 +176,9 @@ class MemoryStore final : public Store {
 
   uint32_t ClassFor(size_t need) const {
     if (need > class_sizes_.back()) return kLargeClass;
-    // Linear in the small classes, then binary: classes are sorted.
+    // The small classes step by 8 from 16 (MakeClassSizes): arithmetic, on every write.
+    if (need <= kLastEvenClassBytes) return need <= 16 ? 0 : static_cast<uint32_t>((need - 9) / 8);
+    // Above them, binary: classes are sorted.
     size_t lo = 0, hi = class_sizes_.size() - 1;
     while (lo < hi) {
       size_t mid = (lo + hi) / 2;
