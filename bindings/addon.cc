@@ -239,16 +239,27 @@ bool IsUndefined(napi_env env, napi_value value) {
   return napi_typeof(env, value, &type) == napi_ok && type == napi_undefined;
 }
 
-// Tags: null or undefined for none, else an array of strings.
-bool ReadTags(napi_env env, napi_value value, std::vector<std::string>* tags) {
+// An optional array argument: null or undefined is none (*count 0). False, with
+// invalid_argument pending (naming `what` and `expected`), for anything but an array.
+bool ReadOptionalArrayLength(napi_env env, napi_value value, const char* what, const char* expected,
+                             uint32_t* count) {
+  *count = 0;
   napi_valuetype type = napi_undefined;
   if (napi_typeof(env, value, &type) != napi_ok) return false;
   if (type == napi_undefined || type == napi_null) return true;
   bool is_array = false;
-  uint32_t count = 0;
   if (napi_is_array(env, value, &is_array) != napi_ok || !is_array ||
-      napi_get_array_length(env, value, &count) != napi_ok) {
-    ThrowWrongType(env, "tags", "an array of strings or null", value);
+      napi_get_array_length(env, value, count) != napi_ok) {
+    ThrowWrongType(env, what, expected, value);
+    return false;
+  }
+  return true;
+}
+
+// Tags: null or undefined for none, else an array of strings.
+bool ReadTags(napi_env env, napi_value value, std::vector<std::string>* tags) {
+  uint32_t count = 0;
+  if (!ReadOptionalArrayLength(env, value, "tags", "an array of strings or null", &count)) {
     return false;
   }
   tags->reserve(count);
@@ -273,14 +284,9 @@ class Utf8Batch {
     bytes_.clear();
     ends_.clear();
     views_.clear();
-    napi_valuetype type = napi_undefined;
-    if (napi_typeof(env, value, &type) != napi_ok) return false;
-    if (type == napi_undefined || type == napi_null) return true;
-    bool is_array = false;
     uint32_t count = 0;
-    if (napi_is_array(env, value, &is_array) != napi_ok || !is_array ||
-        napi_get_array_length(env, value, &count) != napi_ok) {
-      ThrowWrongType(env, what, "an array of strings, null or undefined", value);
+    if (!ReadOptionalArrayLength(env, value, what, "an array of strings, null or undefined",
+                                 &count)) {
       return false;
     }
     for (uint32_t i = 0; i < count; ++i) {

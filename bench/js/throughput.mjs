@@ -24,6 +24,7 @@
 import { parseArgs } from 'node:util';
 
 import { CONTENDER_NAMES, checkContender, createContender, entryCount } from './contenders.mjs';
+import { serveMeasurements } from '../lib/measurement-process.mjs';
 import { median, rotated } from './stats.mjs';
 import { STREAM_LENGTH, VALUE_POOL, buildWorkload } from './workload.mjs';
 
@@ -253,8 +254,7 @@ async function main() {
   const round = (/** @type {string} */ op, /** @type {number} */ index) =>
     eachLive(bench, rotated(opRuns(bench, op), index), measure);
 
-  const send = process.send?.bind(process);
-  if (send === undefined) {
+  if (process.send === undefined) {
     for (const op of ops) {
       warm(op);
       for (let index = 0; index < Number(values.rounds); index++) round(op, index);
@@ -262,18 +262,16 @@ async function main() {
     process.stdout.write(JSON.stringify(finish(bench)) + '\n');
     return;
   }
-  process.on('message', (/** @type {{ type: string, op?: string, round?: number }} */ message) => {
-    if (message.type === 'warmup') {
-      warm(String(message.op));
-      send({ type: 'warmed' });
-    } else if (message.type === 'measure') {
-      round(String(message.op), Number(message.round));
-      send({ type: 'measured' });
-    } else if (message.type === 'finish') {
-      send({ type: 'finished', report: finish(bench) }, () => process.disconnect());
-    }
-  });
-  send({ type: 'ready', failed: bench.failed });
+  serveMeasurements(
+    {
+      warmup: (request) => warm(String(request.op)),
+      measure: (request) => {
+        round(String(request.op), Number(request.round));
+      },
+      finish: () => finish(bench),
+    },
+    { failed: bench.failed },
+  );
 }
 
 main().catch((error) => {

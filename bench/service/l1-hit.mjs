@@ -25,6 +25,7 @@ import { parseArgs } from 'node:util';
 
 import { makeKey, makeQuote, seededRandom } from '../js/workload.mjs';
 import { median } from '../js/stats.mjs';
+import { serveMeasurements } from '../lib/measurement-process.mjs';
 import { checkContender, createContender } from './contenders.mjs';
 import { REDIS_HOST } from './redis-server.mjs';
 
@@ -173,8 +174,7 @@ async function main() {
     return { pid: process.pid, contender, batch, keys: keyCount, results };
   }
 
-  const send = process.send?.bind(process);
-  if (send === undefined) {
+  if (process.send === undefined) {
     // By hand: a few rounds of each mode, JSON on stdout.
     for (const mode of MODES) {
       await warmUp(mode);
@@ -183,25 +183,11 @@ async function main() {
     process.stdout.write(JSON.stringify(await finish()) + '\n');
     return;
   }
-  process.on('message', (/** @type {{ type: string, mode?: string }} */ message) => {
-    const reply = async () => {
-      if (message.type === 'warmup') {
-        await warmUp(String(message.mode));
-        send({ type: 'warmed' });
-      } else if (message.type === 'measure') {
-        const calls = await measure(String(message.mode));
-        send({ type: 'measured', calls });
-      } else if (message.type === 'finish') {
-        const report = await finish();
-        send({ type: 'finished', report }, () => process.disconnect());
-      }
-    };
-    reply().catch((error) => {
-      console.error(error);
-      process.exit(1);
-    });
+  serveMeasurements({
+    warmup: (request) => warmUp(String(request.mode)),
+    measure: async (request) => ({ calls: await measure(String(request.mode)) }),
+    finish,
   });
-  send({ type: 'ready' });
 }
 
 main().catch((error) => {

@@ -26,6 +26,7 @@ import { parseArgs } from 'node:util';
 
 import { makeKey, makeQuote, seededRandom } from '../js/workload.mjs';
 import { median, quantile } from '../js/stats.mjs';
+import { serveMeasurements } from '../lib/measurement-process.mjs';
 import { createContender } from './contenders.mjs';
 import { REDIS_HOST } from './redis-server.mjs';
 
@@ -166,8 +167,7 @@ async function main() {
     return { pid: process.pid, keys: keyCount, storedBytes, sampleCalls, tickcacheL2Latency: l2Latency, results };
   }
 
-  const send = process.send?.bind(process);
-  if (send === undefined) {
+  if (process.send === undefined) {
     await warmUp();
     for (let round = 0; round < 5; round++) for (const mode of L2_MODES) await measure(mode);
     const report = await finish();
@@ -175,25 +175,14 @@ async function main() {
     process.stdout.write(JSON.stringify(report) + '\n');
     return;
   }
-  process.on('message', (/** @type {{ type: string, mode?: string }} */ message) => {
-    const reply = async () => {
-      if (message.type === 'warmup') {
-        await warmUp();
-        send({ type: 'warmed' });
-      } else if (message.type === 'measure') {
-        await measure(String(message.mode));
-        send({ type: 'measured', calls: sampleCalls });
-      } else if (message.type === 'finish') {
-        const report = await finish();
-        send({ type: 'finished', report }, () => process.disconnect());
-      }
-    };
-    reply().catch((error) => {
-      console.error(error);
-      process.exit(1);
-    });
+  serveMeasurements({
+    warmup: () => warmUp(),
+    measure: async (request) => {
+      await measure(String(request.mode));
+      return { calls: sampleCalls };
+    },
+    finish,
   });
-  send({ type: 'ready' });
 }
 
 main().catch((error) => {
